@@ -42,6 +42,9 @@ __all__ = [
 # so offline verification can look it up in the revocation list.
 DOCUMENT_NUMBER_KEY = "/CeibaDocumentNumber"
 SIGNATURE_FIELD = "CeibaSignature"
+# The TSA's policy (RFC 3161 TSTInfo.policy): an X.667 UUID-based OID, which needs no
+# registration, instead of the third-party policy OID pyHanko's test TSA puts in.
+TSA_POLICY_OID = "2.25.277199069035022928782036106534192592972"
 
 
 class PdfSigningError(Exception):
@@ -114,6 +117,13 @@ class AdministrationTimeStamper(DummyTimeStamper):
             finally:
                 self.fixed_dt = None
         return super().request_tsa_response(req)
+
+    def _build_tst_info(
+        self, message_imprint: tsp.MessageImprint, moment: dt.datetime, req: tsp.TimeStampReq
+    ) -> tsp.TSTInfo:
+        tst_info = super()._build_tst_info(message_imprint, moment, req)
+        tst_info["policy"] = tsp.ObjectIdentifier(TSA_POLICY_OID)
+        return tst_info
 
     def _sign_tst_info(
         self, tst_info_data: bytes, md_algorithm: str, moment: dt.datetime

@@ -176,8 +176,9 @@ def issue_certificate(
         .add_extension(
             x509.KeyUsage(
                 digital_signature=True,
-                # PAdES validators (pyHanko's default) require non-repudiation on signers.
-                content_commitment=signs_documents or profile is CertificateProfile.TIMESTAMPING,
+                # PAdES validators (pyHanko's default) require non-repudiation on signers;
+                # only document signers get it, so no other key can pass for one.
+                content_commitment=signs_documents,
                 key_encipherment=False,
                 data_encipherment=False,
                 key_agreement=False,
