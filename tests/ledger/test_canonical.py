@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import decimal
+import enum
 from typing import Any
 
 import pytest
@@ -57,6 +58,18 @@ def test_same_value_same_bytes_whatever_the_insertion_order() -> None:
 def test_values_without_a_canonical_form_are_refused(value: Any, message: str) -> None:
     with pytest.raises(CanonicalJSONError, match=message):
         encode_canonical(value)
+
+
+def test_enum_members_encode_as_their_values() -> None:
+    class Kind(enum.StrEnum):
+        VIEWED = "personal_data.viewed"
+
+    class Level(enum.IntEnum):
+        HIGH = 3
+
+    assert encode_canonical({"k": Kind.VIEWED, "l": Level.HIGH}) == (
+        b'{"k":"personal_data.viewed","l":3}'
+    )
 
 
 def test_largest_safe_integers_are_accepted() -> None:

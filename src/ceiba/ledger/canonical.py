@@ -9,6 +9,7 @@ holds exactly (±(2**53 - 1)); write amounts as strings or integer minor units.
 
 from __future__ import annotations
 
+import functools
 import itertools
 import json
 import re
@@ -37,50 +38,69 @@ class CanonicalJSONError(ValueError):
 JSONValue = None | bool | int | str | list["JSONValue"] | dict[str, "JSONValue"]
 
 
-def _check(value: object, path: str) -> None:
-    if value is None or isinstance(value, bool):
+def _where(path: list[str | int]) -> str:
+    out = "$"
+    for part in path:
+        out += f"[{part}]" if isinstance(part, int) else f".{part}"
+    return out
+
+
+def _check_string(value: str, path: list[str | int], what: str) -> None:
+    if value.isascii():
+        return
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError as exc:
+        raise CanonicalJSONError(
+            f"{_where(path)}: {what} is not valid Unicode (lone surrogate at position {exc.start})"
+        ) from None
+
+
+def _check(value: object, path: list[str | int]) -> None:
+    """Walk ``value``; ``path`` is a stack of keys and indexes, formatted only for errors."""
+    if value is None or value is True or value is False:
+        return
+    if isinstance(value, str):  # includes str enums such as TextChoices
+        _check_string(value, path, "string")
         return
     if isinstance(value, int):
         if not -MAX_SAFE_INTEGER <= value <= MAX_SAFE_INTEGER:
             raise CanonicalJSONError(
-                f"{path}: integer {value} is outside ±(2**53 - 1); encode it as a string"
+                f"{_where(path)}: integer {value} is outside ±(2**53 - 1); encode it as a string"
             )
-        return
-    if isinstance(value, float):
-        raise CanonicalJSONError(
-            f"{path}: float {value!r} is not allowed in a ledger entry; "
-            "use an integer (for example minor units) or a decimal string"
-        )
-    if isinstance(value, str):
-        try:
-            value.encode("utf-8")
-        except UnicodeEncodeError as exc:
-            raise CanonicalJSONError(
-                f"{path}: string is not valid Unicode (lone surrogate at position {exc.start})"
-            ) from None
-        return
-    if isinstance(value, list | tuple):
-        for i, item in enumerate(value):
-            _check(item, f"{path}[{i}]")
         return
     if isinstance(value, dict):
         for key, item in value.items():
-            if not isinstance(key, str):
+            if type(key) is not str:
                 raise CanonicalJSONError(
-                    f"{path}: object key {key!r} is a {type(key).__name__}, keys must be strings"
+                    f"{_where(path)}: object key {key!r} is a {type(key).__name__}, "
+                    "keys must be strings"
                 )
-            _check(key, f"{path} key {key!r}")
-            _check(item, f"{path}.{key}")
+            path.append(key)
+            _check_string(key, path, "key")
+            _check(item, path)
+            path.pop()
         return
+    if isinstance(value, list | tuple):
+        for i, item in enumerate(value):
+            path.append(i)
+            _check(item, path)
+            path.pop()
+        return
+    if isinstance(value, float):
+        raise CanonicalJSONError(
+            f"{_where(path)}: float {value!r} is not allowed in a ledger entry; "
+            "use an integer (for example minor units) or a decimal string"
+        )
     raise CanonicalJSONError(
-        f"{path}: a {type(value).__name__} cannot be written to a ledger entry; "
+        f"{_where(path)}: a {type(value).__name__} cannot be written to a ledger entry; "
         "convert it to a string, integer, boolean, null, list or object first"
     )
 
 
 def encode_canonical(value: object) -> bytes:
     """Encode ``value`` as canonical JSON bytes; raise :class:`CanonicalJSONError` if impossible."""
-    _check(value, "$")
+    _check(value, [])
     return json.dumps(
         value, sort_keys=True, separators=(",", ":"), ensure_ascii=False, allow_nan=False
     ).encode("utf-8")
@@ -176,6 +196,7 @@ _WORD = re.compile(r"[A-Z]+(?=[A-Z][a-z]|[^A-Za-z]|$)|[A-Z]?[a-z]+|[0-9]+")
 _SECRET_VALUE = re.compile(r"-----BEGIN [A-Z ]*PRIVATE KEY-----")
 
 
+@functools.lru_cache(maxsize=4096)
 def is_secret_key(key: str) -> bool:
     """Whether an object key names a secret (password, token, one-time code, key material...)."""
     words = [w.lower() for w in _WORD.findall(key)]
