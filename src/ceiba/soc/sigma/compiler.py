@@ -1,7 +1,8 @@
 """Compile a pySigma condition tree into Python closures and the literals a match requires.
 
 A compiled matcher takes two views of one event: ``raw`` (field -> value as normalized) and
-``low`` (field -> lowercased string, or a tuple of them for list values, without ``None`` values).
+``low`` (field -> lowercased string, or a tuple of them for list values; ``low[f]`` is ``None``
+for absent, null or object values: see :class:`LowView`).
 Case-insensitive string tests, the default in Sigma, read ``low``; everything else reads ``raw``.
 
 Besides the matcher, compilation yields the *need*: a set of lowercased literals of which at
@@ -58,6 +59,32 @@ _RE_FLAGS = {
     SigmaRegularExpressionFlag.MULTILINE: re.MULTILINE,
     SigmaRegularExpressionFlag.DOTALL: re.DOTALL,
 }
+
+
+class LowView(dict[str, Any]):
+    """Lowercased string view of an event, filled lazily: only the fields a rule reads."""
+
+    __slots__ = ("raw",)
+
+    def __init__(self, raw: Raw) -> None:
+        super().__init__()
+        self.raw = raw
+
+    def __missing__(self, key: str) -> Any:
+        x = lowered(self.raw.get(key))
+        self[key] = x
+        return x
+
+
+def lowered(v: Any) -> str | tuple[str, ...] | None:
+    t = v.__class__
+    if t is str:
+        return v.lower()  # type: ignore[no-any-return,unused-ignore]
+    if v is None or t is dict:
+        return None
+    if t is list:
+        return tuple(str(x).lower() for x in v if x is not None and not isinstance(x, dict | list))
+    return str(v).lower()
 
 
 class CompileError(Exception):
@@ -269,7 +296,7 @@ def _string_pred(values: list[SigmaString], lower: bool = True) -> StrPred:
 
 def _field_str_matcher(fname: str, pred: StrPred) -> Matcher:
     def match(raw: Raw, low: Low) -> bool:
-        x = low.get(fname)
+        x = low[fname]
         if x is None:
             return False
         if x.__class__ is str:
@@ -429,7 +456,7 @@ def _fieldref_matcher(fname: str, value: SigmaFieldReference, ctx: _Context) -> 
     starts, ends = value.starts_with, value.ends_with
 
     def match(raw: Raw, low: Low) -> bool:
-        a, b = low.get(fname), low.get(other)
+        a, b = low[fname], low[other]
         if a is None or b is None or a.__class__ is not str or b.__class__ is not str:
             return False
         if starts and ends:
@@ -512,7 +539,10 @@ def _keyword(value: Any, ctx: _Context) -> tuple[Matcher, Need]:
             return match_cased, need
 
         def match(raw: Raw, low: Low) -> bool:
-            for x in low.values():
+            for k in raw:
+                x = low[k]
+                if x is None:
+                    continue
                 if x.__class__ is str:
                     if pred(x):
                         return True

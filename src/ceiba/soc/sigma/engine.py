@@ -14,6 +14,7 @@ from typing import Any
 
 import ahocorasick
 
+from ceiba.soc.sigma.compiler import LowView, lowered
 from ceiba.soc.sigma.logsource import SourceProfile, rule_applies
 from ceiba.soc.sigma.rules import CompiledRule
 
@@ -43,12 +44,44 @@ class Match:
 
 
 @dataclass
-class _Route:
-    rules: list[CompiledRule]
-    fields: frozenset[str] | None  # None: keyword rules present, every field is read
-    always: tuple[int, ...]
+class _Prefilter:
+    """Aho-Corasick automaton over required literals; literal id -> rule positions."""
+
     automaton: Any
     literal_rules: list[tuple[int, ...]]
+
+    @classmethod
+    def build(cls, needs: list[tuple[int, frozenset[str]]]) -> _Prefilter | None:
+        if not needs:
+            return None
+        literal_ids: dict[str, int] = {}
+        literal_rules: list[list[int]] = []
+        for i, need in needs:
+            for lit in need:
+                lid = literal_ids.get(lit)
+                if lid is None:
+                    lid = literal_ids[lit] = len(literal_rules)
+                    literal_rules.append([])
+                literal_rules[lid].append(i)
+        automaton = ahocorasick.Automaton(ahocorasick.STORE_INTS)
+        for lit, lid in literal_ids.items():
+            automaton.add_word(lit, lid)
+        automaton.make_automaton()
+        return cls(automaton, [tuple(x) for x in literal_rules])
+
+    def candidates(self, hay: str, into: set[int]) -> None:
+        lrules = self.literal_rules
+        for lid in {lid for _, lid in self.automaton.iter(hay)}:
+            into.update(lrules[lid])
+
+
+@dataclass
+class _Route:
+    rules: list[CompiledRule]
+    fields: frozenset[str]  # what field rules read: their literals are searched there
+    always: tuple[int, ...]
+    field_filter: _Prefilter | None
+    keyword_filter: _Prefilter | None  # keyword rules: literals searched in every field
 
 
 @dataclass
@@ -82,38 +115,24 @@ class Engine:
 
     def _build_route(self, profile: SourceProfile) -> _Route:
         rules = [r for r in self.rules if rule_applies(r.logsource, profile)]
-        fields: set[str] | None = set()
-        for r in rules:
-            if r.keywords:
-                fields = None
-                break
-            assert fields is not None
-            fields |= r.fields
+        fields: set[str] = set()
         always: list[int] = []
-        literal_ids: dict[str, int] = {}
-        literal_rules: list[list[int]] = []
+        field_needs: list[tuple[int, frozenset[str]]] = []
+        keyword_needs: list[tuple[int, frozenset[str]]] = []
         for i, r in enumerate(rules):
             if not self.prefilter or not r.need:
                 always.append(i)
-                continue
-            for lit in r.need:
-                lid = literal_ids.get(lit)
-                if lid is None:
-                    lid = literal_ids[lit] = len(literal_rules)
-                    literal_rules.append([])
-                literal_rules[lid].append(i)
-        automaton = None
-        if literal_ids:
-            automaton = ahocorasick.Automaton(ahocorasick.STORE_INTS)
-            for lit, lid in literal_ids.items():
-                automaton.add_word(lit, lid)
-            automaton.make_automaton()
+            elif r.keywords:
+                keyword_needs.append((i, r.need))
+            else:
+                field_needs.append((i, r.need))
+                fields |= r.fields
         return _Route(
             rules=rules,
-            fields=frozenset(fields) if fields is not None else None,
+            fields=frozenset(fields),
             always=tuple(always),
-            automaton=automaton,
-            literal_rules=[tuple(x) for x in literal_rules],
+            field_filter=_Prefilter.build(field_needs),
+            keyword_filter=_Prefilter.build(keyword_needs),
         )
 
     def match(self, profile: SourceProfile, event: Mapping[str, Any]) -> list[CompiledRule]:
@@ -125,44 +144,54 @@ class Engine:
         rules = route.rules
         if not rules:
             return []
-        low, hay = _lower(event, route.fields)
-        if route.automaton is not None:
-            candidates = set(route.always)
-            lrules = route.literal_rules
-            hits = {lid for _, lid in route.automaton.iter(hay)}
-            for lid in hits:
-                candidates.update(lrules[lid])
-            order: Iterable[int] = sorted(candidates)
-            self.stats.evaluations += len(candidates)
-        else:
+        low = LowView(event)
+        order: Iterable[int]
+        if route.field_filter is None and route.keyword_filter is None:
             order = route.always
-            self.stats.evaluations += len(order)
+            self.stats.evaluations += len(route.always)
+        else:
+            candidates = set(route.always)
+            if route.field_filter is not None:
+                route.field_filter.candidates(_field_haystack(event, route.fields, low), candidates)
+            if route.keyword_filter is not None:
+                route.keyword_filter.candidates(_full_haystack(event), candidates)
+            order = sorted(candidates)
+            self.stats.evaluations += len(candidates)
         out = [rules[i] for i in order if rules[i].match(event, low)]
         self.stats.matches += len(out)
         return out
 
+    def evaluate(self, rule: CompiledRule, event: Mapping[str, Any]) -> bool:
+        """Evaluate one rule on one event, without routing or prefilter."""
+        return rule.match(event, LowView(event))
 
-def _lower(event: Mapping[str, Any], fields: frozenset[str] | None) -> tuple[dict[str, Any], str]:
-    low: dict[str, Any] = {}
+
+def _field_haystack(event: Mapping[str, Any], fields: frozenset[str], low: LowView) -> str:
     parts: list[str] = []
     for k, v in event.items():
-        if fields is not None and k not in fields:
+        if k not in fields:
             continue
+        x = lowered(v)
+        low[k] = x
+        if x is None:
+            continue
+        if x.__class__ is str:
+            parts.append(x)  # type: ignore[arg-type]
+        else:
+            parts.extend(x)
+    return _SEP.join(parts)
+
+
+def _full_haystack(event: Mapping[str, Any]) -> str:
+    parts: list[str] = []
+    for v in event.values():
         t = v.__class__
         if t is str:
-            s = v.lower()
-            low[k] = s
-            parts.append(s)
+            parts.append(v)
         elif v is None or t is dict:
             continue
         elif t is list:
-            items = tuple(
-                str(x).lower() for x in v if x is not None and not isinstance(x, dict | list)
-            )
-            low[k] = items
-            parts.extend(items)
+            parts.extend(str(x) for x in v if x is not None and not isinstance(x, dict | list))
         else:
-            s = str(v).lower()
-            low[k] = s
-            parts.append(s)
-    return low, _SEP.join(parts)
+            parts.append(str(v))
+    return _SEP.join(parts).lower()
