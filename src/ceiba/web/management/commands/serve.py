@@ -1,0 +1,67 @@
+from __future__ import annotations
+
+import os
+import sys
+import threading
+from argparse import ArgumentParser
+from typing import Any
+
+from django.conf import settings
+from django.core.management import call_command
+from django.core.management.base import BaseCommand
+
+
+class Command(BaseCommand):
+    help = (
+        "Serve the platform. Without --prod: Django's development server with background jobs "
+        "run in-process. With --prod: gunicorn with N workers and static files via WhiteNoise "
+        "(run `ceiba worker` separately)."
+    )
+
+    def add_arguments(self, parser: ArgumentParser) -> None:
+        parser.add_argument("--host", default="127.0.0.1", help="address to listen on")
+        parser.add_argument("--port", type=int, default=8000, help="port to listen on")
+        parser.add_argument("--prod", action="store_true", help="serve with gunicorn")
+        parser.add_argument(
+            "--workers", type=int, default=(os.cpu_count() or 1) * 2 + 1, help="gunicorn workers"
+        )
+        parser.add_argument(
+            "--no-worker",
+            action="store_true",
+            help="development: do not run background jobs in this process",
+        )
+        parser.add_argument("--reload", action="store_true", help="development: reload on changes")
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        bind = f"{options['host']}:{options['port']}"
+        if options["prod"]:
+            call_command("collectstatic", interactive=False, verbosity=0)
+            argv = [
+                sys.executable,
+                "-m",
+                "gunicorn",
+                "ceiba.wsgi:application",
+                "--bind",
+                bind,
+                "--workers",
+                str(max(1, options["workers"])),
+                "--access-logfile",
+                "-",
+                "--forwarded-allow-ips",
+                os.environ.get("CEIBA_FORWARDED_ALLOW_IPS", "127.0.0.1"),
+            ]
+            os.execv(sys.executable, argv)  # noqa: S606 - replaces this process with gunicorn
+        if not options["no_worker"]:
+            start_inprocess_worker()
+        call_command("runserver", bind, use_reloader=options["reload"], use_threading=True)
+
+
+def start_inprocess_worker() -> None:
+    """Run huey's consumer on threads of this process (the embedded default)."""
+    from huey.contrib.djhuey import HUEY
+
+    if getattr(settings, "HUEY", {}).get("immediate"):
+        return
+    consumer = HUEY.create_consumer(workers=1, worker_type="thread", periodic=True)
+    thread = threading.Thread(target=consumer.start, name="huey-consumer", daemon=True)
+    thread.start()

@@ -1,0 +1,34 @@
+"""Test settings: the real settings, with the database from CEIBA_TEST_DATABASE_URL when set."""
+
+import os
+
+from ceiba.config import ConfigError, _database
+from ceiba.settings import *  # noqa: F403
+from ceiba.settings import CONFIG, HUEY
+
+_test_url = os.environ.get("CEIBA_TEST_DATABASE_URL")
+if _test_url:
+    try:
+        DATABASES = {
+            "default": _database(
+                {"CEIBA_TEST_DATABASE_URL": _test_url},
+                "CEIBA_TEST_DATABASE_URL",
+                CONFIG.var_dir / "unused.sqlite3",
+            )
+        }
+    except ConfigError as exc:
+        raise SystemExit(f"ceiba tests: {exc}") from None
+else:
+    DATABASES = {"default": {**CONFIG.database, "TEST": {"NAME": ":memory:"}}}
+
+# Tasks run in the test process as soon as they are enqueued (after commit).
+HUEY = {**HUEY, "immediate": True}
+# Argon2 is deliberately slow; tests that check hashing assert on the production list.
+PRODUCTION_PASSWORD_HASHERS = PASSWORD_HASHERS  # noqa: F405
+PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+STORAGES = {
+    **STORAGES,  # noqa: F405
+    "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+}
+ALLOWED_HOSTS = [*ALLOWED_HOSTS, ".example"]  # noqa: F405
