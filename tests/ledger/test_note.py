@@ -242,6 +242,11 @@ def test_unsignable_text_is_refused(text: str, message: str, signer: Ed25519Sign
         sign_note(text, [signer])
 
 
+def test_non_text_input_is_malformed(signer: Ed25519Signer) -> None:
+    with pytest.raises(MalformedNoteError, match="must be bytes or text, not int"):
+        open_note(5, [signer.verifier()])  # type: ignore[arg-type]
+
+
 def test_signing_twice_with_one_key_is_refused(signer: Ed25519Signer) -> None:
     with pytest.raises(DuplicateSignerError, match="already signs this note"):
         sign_note(TEXT, [signer, signer])

@@ -345,6 +345,8 @@ def _decode_message(msg: bytes | str) -> str:
         except UnicodeEncodeError:
             raise MalformedNoteError("note is not valid UTF-8") from None
         text = msg
+    elif not isinstance(msg, bytes | bytearray | memoryview):
+        raise MalformedNoteError(f"note must be bytes or text, not {type(msg).__name__}")
     else:
         try:
             text = bytes(msg).decode("utf-8")
