@@ -258,3 +258,15 @@ def test_cosignature_message_layout_and_limits() -> None:
     assert cosignature_message("o\n1\nx\n", 5) == b"cosignature/v1\ntime 5\no\n1\nx\n"
     with pytest.raises(CheckpointError, match=r"outside 0\.\.2\*\*63-1"):
         cosignature_message("o\n", 2**63)
+
+
+def test_malformed_cosignature_material_is_rejected() -> None:
+    from ceiba.ledger.note import Signature
+
+    with pytest.raises(CheckpointError, match="is 71 bytes, expected 72"):
+        cosignature_timestamp(Signature("w.example/w", 1, b"\x00" * 71))
+    with pytest.raises(InvalidKeyError, match="32 bytes, got 31"):
+        CosignatureV1Verifier("w.example/w", b"\x00" * 31)
+    verifier = CosignatureV1Verifier("w.example/w", _seeded(4).public_key().public_bytes_raw())
+    assert not verifier.verify(b"o\n1\n", b"\xff" * 72)  # timestamp above 2**63 - 1
+    assert not verifier.verify(b"\xff", b"\x00" * 72)  # not UTF-8
