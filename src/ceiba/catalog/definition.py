@@ -57,7 +57,7 @@ Text = dict[str, str]
 # Errors
 
 
-@dataclass(frozen=True, order=True)
+@dataclass(frozen=True)
 class DefinitionError:
     """One problem in one file: ``line`` is 1-based (None when unknown), ``path`` a JSON path."""
 
