@@ -594,7 +594,12 @@ def _describe_schema_error(error: ValidationError) -> list[tuple[JsonPath, str]]
         )
         if banned:
             key = banned[0]
-            return [((*path, key), f"{key!r} is not allowed here: {_NOT_ALLOWED_HINTS[key]}")]
+            return [
+                (
+                    (*path, key),
+                    f"{key!r} is not allowed here: {_NOT_ALLOWED_HINTS.get(key, 'remove it')}",
+                )
+            ]
     if error.validator == "pattern" and error.schema.get("description"):
         return [(path, f"{error.instance!r} is not valid: {error.schema['description']}")]
     return [(path, error.message)]
