@@ -20,10 +20,14 @@ from sigma.collection import SigmaCollection
 from sigma.correlations import SigmaCorrelationRule
 from sigma.exceptions import SigmaError
 from sigma.filters import SigmaFilter
+from sigma.modifiers import SigmaWideModifier, modifier_mapping
 from sigma.rule import SigmaLogSource, SigmaRule
 
 from ceiba.soc.sigma.compiler import CompileError, Matcher, Need, compile_condition
 from ceiba.soc.sigma.errors import Problem, ProblemCode
+
+# Specification v2.1 lists ``utf16le`` (``wide`` is its alias); pySigma 2.0.1 only knows ``wide``.
+modifier_mapping.setdefault("utf16le", SigmaWideModifier)
 
 LEVELS = ("informational", "low", "medium", "high", "critical")
 LEVEL_RANK = {name: i for i, name in enumerate(LEVELS)}
@@ -206,6 +210,7 @@ def _either(a: Matcher, b: Matcher) -> Matcher:
 
 
 _QUOTED = re.compile(r"'([^']+)'")
+_PLACEHOLDER = re.compile(r"%[^%\s]+%")
 
 
 def _locate(text: str, error: Exception) -> int:
@@ -220,6 +225,7 @@ def _locate(text: str, error: Exception) -> int:
         candidates += ["|" + m for m in _QUOTED.findall(message)]
     if "condition" in message.lower() or "not defined in detections" in message:
         candidates.append("condition:")
+    candidates += _PLACEHOLDER.findall(message)
     candidates += _QUOTED.findall(message)
     for needle in candidates:
         for i, line in enumerate(lines, 1):
