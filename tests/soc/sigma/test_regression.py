@@ -17,7 +17,7 @@ def _cases() -> list[object]:
     root = sigma_data() / "regression_data"
     if not root.exists():
         return [pytest.param(None, id="no-data")]
-    cases = []
+    cases: list[object] = []
     for info in sorted(root.rglob("info.yml")):
         cases.append(pytest.param(info, id=info.parent.name))
     return cases
