@@ -4,9 +4,12 @@ from typing import Any
 
 from django import forms
 from django.contrib.auth.forms import AuthenticationForm, PasswordResetForm
+from django.db import transaction
+from django.template import loader
 from django.utils.translation import gettext_lazy as _
 
 from ceiba.accounts.models import User
+from ceiba.accounts.tasks import send_account_email
 from ceiba.tenancy.models import Administration
 
 
@@ -43,6 +46,25 @@ class TenantPasswordResetForm(PasswordResetForm):
     def __init__(self, *args: Any, administration: Administration | None = None, **kwargs: Any):
         super().__init__(*args, **kwargs)
         self.administration = administration
+
+    def send_mail(
+        self,
+        subject_template_name: str,
+        email_template_name: str,
+        context: dict[str, Any],
+        from_email: str | None,
+        to_email: str,
+        html_email_template_name: str | None = None,
+    ) -> None:
+        """Queue the e-mail; it leaves only once the request's transaction has committed."""
+        subject = "".join(loader.render_to_string(subject_template_name, context).splitlines())
+        body = loader.render_to_string(email_template_name, context)
+        html = (
+            loader.render_to_string(html_email_template_name, context)
+            if html_email_template_name
+            else None
+        )
+        transaction.on_commit(lambda: send_account_email(subject, body, [to_email], html))
 
     def get_users(self, email: str) -> Any:
         if self.administration is None:
