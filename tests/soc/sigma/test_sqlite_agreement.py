@@ -1,7 +1,8 @@
 """Agreement with pySigma's SQLite backend (Zircolite's engine) on OTRF events, same routing.
 
 Subset (fixed, to stay within the test budget): all SigmaHQ ``rules/`` over the two OTRF
-recordings in ``SUBSET`` (6,320 events). The full corpus comparison runs in ``benches/sigma_bench.py --agreement``.
+recordings in ``SUBSET`` (6,320 events). The full corpus comparison runs in
+``benches/sigma_bench.py --agreement``.
 Excluded: rules the backend cannot convert (keyword rules) or run; listed in docs/soc.md.
 """
 
