@@ -68,6 +68,17 @@ def make_tenant(slug: str, host: str, language: str = "fr") -> Tenant:
     return tenant
 
 
+@pytest.fixture(scope="session", autouse=True)
+def _compiled_translations() -> None:
+    """Tests read the catalogs as users do: compiled (make install does it too)."""
+    from pathlib import Path
+
+    import ceiba
+    from ceiba.web.management.commands.compiletranslations import compile_catalogs
+
+    compile_catalogs(Path(ceiba.__file__).parent)
+
+
 @pytest.fixture
 def tenant_a(db: Any) -> Tenant:
     return make_tenant("alpha", "alpha.example")

@@ -71,3 +71,22 @@ def test_unknown_page_is_a_friendly_404(tenant_a: Tenant) -> None:
     response = Client(HTTP_HOST=tenant_a.host).get("/no-such-page/")
     assert response.status_code == 404
     assert b"<h1>" in response.content
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    ("language", "skip_link", "sign_in"),
+    [
+        ("fr", "Aller au contenu principal", "Se connecter"),
+        ("es", "Ir al contenido principal", "Iniciar sesión"),
+        ("en", "Skip to main content", "Sign in"),
+    ],
+)
+def test_pages_are_translated(
+    tenant_a: Tenant, language: str, skip_link: str, sign_in: str
+) -> None:
+    client = Client(HTTP_HOST=tenant_a.host)
+    client.post("/i18n/setlang/", {"language": language, "next": "/"})
+    page = client.get("/accounts/login/").content.decode()
+    assert skip_link in page
+    assert sign_in in page
