@@ -58,6 +58,37 @@ def do_create_account(
 
 
 @transaction.atomic
+def do_register_citizen(
+    *,
+    administration: Administration,
+    email: str,
+    password: str,
+    full_name: str,
+    national_id: str = "",
+    language: str = "",
+) -> User:
+    """A person signs up as a citizen; the account is theirs, so they are its actor."""
+    user = User.objects.create_user(
+        email,
+        password,
+        administration=administration,
+        role=Role.CITIZEN,
+        full_name=full_name,
+        national_id=national_id,
+        preferred_language=language,
+    )
+    record_security_event(
+        category=EventCategory.IAM,
+        action=EventAction.REGISTER,
+        outcome=EventOutcome.SUCCESS,
+        actor=user,
+        administration=administration,
+        target=f"accounts.user:{user.pk}",
+    )
+    return user
+
+
+@transaction.atomic
 def do_start_totp_enrollment(user: User, *, actor: User) -> TOTPDevice:
     """Return the user's unconfirmed authenticator, creating one (with a fresh secret) if needed."""
     TOTPDevice.objects.filter(user=user, confirmed=False).exclude(name=TOTP_DEVICE_NAME).delete()

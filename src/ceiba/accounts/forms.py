@@ -3,6 +3,7 @@ from __future__ import annotations
 from typing import Any
 
 from django import forms
+from django.contrib.auth import password_validation
 from django.contrib.auth.forms import AuthenticationForm, PasswordResetForm
 from django.db import transaction
 from django.template import loader
@@ -73,3 +74,59 @@ class TenantPasswordResetForm(PasswordResetForm):
             administration=self.administration, email__iexact=email, is_active=True
         )
         return (user for user in users if user.has_usable_password())
+
+
+class RegistrationForm(forms.Form):
+    """Self-registration of a citizen on the administration serving the request."""
+
+    full_name = forms.CharField(
+        label=_("Full name"), max_length=200, widget=forms.TextInput(attrs={"autocomplete": "name"})
+    )
+    email = forms.EmailField(
+        label=_("Email address"), widget=forms.EmailInput(attrs={"autocomplete": "email"})
+    )
+    national_id = forms.CharField(
+        label=_("National identification number"),
+        max_length=64,
+        required=False,
+        help_text=_("As printed on your identity card. You can add it later."),
+    )
+    password1 = forms.CharField(
+        label=_("Password"),
+        strip=False,
+        widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
+        help_text=_("At least 12 characters. A sentence of several words is easy to remember."),
+    )
+    password2 = forms.CharField(
+        label=_("Password again"),
+        strip=False,
+        widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
+    )
+
+    def __init__(self, *args: Any, administration: Administration, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.administration = administration
+
+    def clean_email(self) -> str:
+        email = str(self.cleaned_data["email"]).strip().lower()
+        if User.objects.filter(administration=self.administration, email__iexact=email).exists():
+            raise forms.ValidationError(
+                _(
+                    "An account with this email address exists already. "
+                    "Sign in or reset the password."
+                )
+            )
+        return email
+
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean() or {}
+        password1, password2 = cleaned.get("password1"), cleaned.get("password2")
+        if password1 and password2 and password1 != password2:
+            self.add_error("password2", _("The two passwords are not the same."))
+        elif password1:
+            candidate = User(email=cleaned.get("email", ""), full_name=cleaned.get("full_name", ""))
+            try:
+                password_validation.validate_password(password1, candidate)
+            except forms.ValidationError as exc:
+                self.add_error("password1", exc)
+        return cleaned

@@ -4,6 +4,7 @@ from typing import Any
 
 import segno
 from django.contrib import messages
+from django.contrib.auth import login as auth_login
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
@@ -16,7 +17,7 @@ from django_otp import match_token
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from ceiba.accounts import actions
-from ceiba.accounts.forms import LoginForm, OtpForm, TenantPasswordResetForm
+from ceiba.accounts.forms import LoginForm, OtpForm, RegistrationForm, TenantPasswordResetForm
 from ceiba.accounts.models import User
 from ceiba.soc.actions import record_security_event
 from ceiba.soc.models import EventAction, EventCategory, EventOutcome
@@ -146,6 +147,28 @@ def profile(request: HttpRequest) -> HttpResponse:
     user: User = request.user  # type: ignore[assignment]
     has_totp = TOTPDevice.objects.filter(user=user, confirmed=True).exists()
     return render(request, "accounts/profile.html", {"has_totp": has_totp})
+
+
+@require_http_methods(["GET", "POST"])
+def register(request: HttpRequest) -> HttpResponse:
+    """A citizen creates an account on this administration and is signed in."""
+    if request.user.is_authenticated:
+        return redirect("web:home")
+    administration = request.administration  # type: ignore[attr-defined]
+    form = RegistrationForm(request.POST or None, administration=administration)
+    if request.method == "POST" and form.is_valid():
+        user = actions.do_register_citizen(
+            administration=administration,
+            email=form.cleaned_data["email"],
+            password=form.cleaned_data["password1"],
+            full_name=form.cleaned_data["full_name"],
+            national_id=form.cleaned_data["national_id"],
+            language=getattr(request, "LANGUAGE_CODE", ""),
+        )
+        auth_login(request, user, backend="ceiba.accounts.backends.AdministrationBackend")
+        messages.success(request, _("Your account is ready. Welcome!"))
+        return redirect("web:home")
+    return render(request, "accounts/register.html", {"form": form})
 
 
 class PasswordResetView(auth_views.PasswordResetView):

@@ -34,6 +34,7 @@ class EventAction(models.TextChoices):
     API_TOKEN_USE = "api_token_use", _("API token use")
     PASSWORD_RESET = "password_reset", _("Password reset")
     PASSWORD_CHANGE = "password_change", _("Password change")
+    REGISTER = "register", _("Account registration")
 
 
 class EventOutcome(models.TextChoices):
