@@ -1,0 +1,205 @@
+"""Every change to the transparency log: recording entries, integrating them, witnesses.
+
+:func:`record` is the only way anything enters the log.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+import uuid
+from collections.abc import Mapping
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING, Any
+
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from ceiba.ledger.canonical import CanonicalJSONError, encode_entry
+from ceiba.ledger.errors import LedgerError, LedgerErrorCode
+from ceiba.ledger.models import EntryKind, LedgerEntry, Log
+from ceiba.tenancy.models import Administration, Institution
+
+if TYPE_CHECKING:
+    from ceiba.accounts.models import User
+
+ENTRY_VERSION = 1
+_COMMITMENT_PREFIX = b"ceiba-ledger-commitment/v1\x00"
+_MAX_PURPOSE = 2000
+_MAX_REFERENCE = 200
+
+
+def commitment(salt: bytes, label: str, value: str) -> str:
+    """The salted SHA-256 commitment to a personal value, as lowercase hex.
+
+    ``SHA-256("ceiba-ledger-commitment/v1" 0x00 || salt || label || 0x00 || value)``. Whoever
+    holds the salt and the value (the person concerned, an auditor given both) can check it;
+    nobody else learns the value from the published entry.
+    """
+    digest = hashlib.sha256(
+        _COMMITMENT_PREFIX + salt + label.encode() + b"\x00" + value.encode("utf-8")
+    )
+    return digest.hexdigest()
+
+
+def subject_value(subject_id: object, national_id: str) -> str:
+    return f"{subject_id}\n{national_id}"
+
+
+def actor_value(actor_id: object, actor_name: str) -> str:
+    return f"{actor_id}\n{actor_name}"
+
+
+def format_time(moment: datetime) -> str:
+    """UTC, microseconds, ``Z``: one string per instant."""
+    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+def origin_for(administration: Administration) -> str:
+    """The log's origin line: ``<first hostname or slug>/ceiba-log``; fixed once the log exists."""
+    hostname = administration.hostnames.order_by("hostname").values_list("hostname", flat=True)
+    first = hostname.first()
+    return f"{first or administration.slug}/ceiba-log"
+
+
+def get_or_create_log(administration: Administration) -> Log:
+    log = Log.objects.filter(administration=administration).first()
+    if log is not None:
+        return log
+    try:
+        with transaction.atomic():
+            return Log.objects.create(
+                administration=administration, origin=origin_for(administration)
+            )
+    except IntegrityError:
+        # Another process created it first; its row is the log.
+        return Log.objects.get(administration=administration)
+
+
+def _check_tenant(what: str, obj_administration_id: object, administration: Administration) -> None:
+    if obj_administration_id != administration.pk:
+        raise LedgerError(
+            LedgerErrorCode.WRONG_ADMINISTRATION,
+            f"the {what} does not belong to administration {administration.slug}",
+        )
+
+
+def record(
+    *,
+    kind: EntryKind | str,
+    actor: User | None,
+    administration: Administration,
+    institution: Institution | None = None,
+    subject: User | None = None,
+    purpose: str = "",
+    reference: str = "",
+    details: Mapping[str, Any] | None = None,
+    now: datetime | None = None,
+) -> LedgerEntry:
+    """Write one ledger entry, pending integration, inside the caller's transaction.
+
+    ``actor`` is the person acting (None: the platform itself); ``institution`` the institution
+    acting, by default the actor's; ``subject`` the person whose data or case this is about;
+    ``purpose`` the purpose or legal basis; ``reference`` what it is about, such as
+    ``"case:<uuid>"`` or ``"document:<number>"``; ``details`` a JSON object without floats
+    (values of secret-looking keys are redacted). Raise :class:`LedgerError` for invalid
+    input. The entry is hashed into the tree later by the integrator, scheduled after commit,
+    so a rolled-back change leaves no entry and a burst of writes never waits on hashing.
+    """
+    try:
+        kind = EntryKind(kind)
+    except ValueError:
+        raise LedgerError(
+            LedgerErrorCode.ENTRY_INVALID, f"unknown ledger entry kind {kind!r}"
+        ) from None
+    if not isinstance(purpose, str) or len(purpose) > _MAX_PURPOSE:
+        raise LedgerError(
+            LedgerErrorCode.ENTRY_INVALID,
+            f"purpose must be text of at most {_MAX_PURPOSE} characters",
+        )
+    if not isinstance(reference, str) or len(reference) > _MAX_REFERENCE:
+        raise LedgerError(
+            LedgerErrorCode.ENTRY_INVALID,
+            f"reference must be text of at most {_MAX_REFERENCE} characters",
+        )
+    if details is not None and not isinstance(details, Mapping):
+        raise LedgerError(LedgerErrorCode.ENTRY_INVALID, "details must be a JSON object")
+    if actor is not None:
+        _check_tenant("actor", actor.administration_id, administration)
+    if subject is not None:
+        _check_tenant("subject", subject.administration_id, administration)
+    if institution is None and actor is not None and actor.institution_id is not None:
+        institution = actor.institution
+    if institution is not None:
+        _check_tenant("institution", institution.administration_id, administration)
+
+    moment = now or timezone.now()
+    salt = secrets.token_bytes(16)
+    with transaction.atomic(savepoint=False):
+        log = get_or_create_log(administration)
+        actor_part: dict[str, Any] | None = None
+        if actor is not None:
+            actor_part = {
+                "role": actor.role,
+                "commitment": commitment(salt, "actor", actor_value(actor.pk, actor.full_name)),
+            }
+        entry_object = {
+            "v": ENTRY_VERSION,
+            "id": str(uuid.uuid4()),
+            "log": log.origin,
+            "kind": str(kind.value),
+            "time": format_time(moment),
+            "actor": actor_part,
+            "institution": institution.member_id if institution is not None else None,
+            "subject": (
+                commitment(salt, "subject", subject_value(subject.pk, subject.national_id))
+                if subject is not None
+                else None
+            ),
+            "purpose": purpose,
+            "reference": reference,
+            "details": dict(details) if details is not None else {},
+        }
+        try:
+            payload = encode_entry(entry_object)
+        except CanonicalJSONError as exc:
+            raise LedgerError(LedgerErrorCode.ENTRY_INVALID, str(exc)) from None
+        entry = LedgerEntry.objects.create(
+            administration=administration,
+            log=log,
+            kind=kind,
+            recorded_at=moment,
+            actor=actor,
+            actor_role=actor.role if actor is not None else "",
+            actor_name=actor.full_name if actor is not None else "",
+            institution=institution,
+            subject=subject,
+            subject_national_id=subject.national_id if subject is not None else "",
+            purpose=purpose,
+            reference=reference,
+            salt=salt,
+            payload=payload,
+        )
+        schedule_integration(log.pk)
+    return entry
+
+
+class _IntegrateAfterCommit:
+    """An on_commit callback, recognizable so a transaction schedules each log only once."""
+
+    def __init__(self, log_id: int) -> None:
+        self.log_id = log_id
+
+    def __call__(self) -> None:
+        from ceiba.ledger.tasks import integrate_log
+
+        integrate_log(self.log_id)
+
+
+def schedule_integration(log_id: int) -> None:
+    """Enqueue the integrator for ``log_id`` after commit, once per transaction."""
+    connection = transaction.get_connection()
+    for _savepoints, callback, _robust in connection.run_on_commit:
+        if isinstance(callback, _IntegrateAfterCommit) and callback.log_id == log_id:
+            return
+    transaction.on_commit(_IntegrateAfterCommit(log_id), robust=True)
