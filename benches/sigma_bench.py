@@ -134,7 +134,8 @@ def main() -> int:
     db.close()
 
     if args.agreement:
-        run = reference_matches(sigma_rules, events)
+        # Conversion with a pipeline mutates the rules (added conditions): parse them afresh.
+        run = reference_matches(parse_rules(texts), events)
         excluded = set(run.unconverted) | set(run.failed)
         mine = {m for m in ours if m[1] not in excluded}
         print(
