@@ -108,6 +108,7 @@ def _http_error(request: HttpRequest, exc: HttpError) -> HttpResponse:
 
 def _register_routers() -> None:
     from ceiba.accounts.api import router as accounts_router
+    from ceiba.documents.api import router as documents_router
     from ceiba.soc.api import router as soc_router
     from ceiba.tenancy.api import router as tenancy_router
 
@@ -115,5 +116,6 @@ def _register_routers() -> None:
     api.add_router("/tenancy", tenancy_router)
     api.add_router("/soc", soc_router)
 
+    api.add_router("/documents", documents_router)
 
 _register_routers()

@@ -33,6 +33,7 @@ INSTALLED_APPS = [
     "ceiba.tenancy",
     "ceiba.accounts",
     "ceiba.soc",
+    "ceiba.documents",
     "ceiba.ledger",
     "ceiba.web",
 ]

@@ -3,6 +3,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -83,3 +84,49 @@ def modify_one_byte(pdf: bytes) -> bytes:
     at = data.index(b"/Producer (") + len(b"/Producer (")
     data[at] ^= 0x01
     return bytes(data)
+
+
+# --- The Django side: issuing through the real action, keys and files under tmp_path. ---
+
+BIRTH_ANSWERS = {
+    "requester_relationship": "self",
+    "given_names": "Awa",
+    "family_name": "Ndiaye",
+    "date_of_birth": "1991-03-14",
+    "place_of_birth": "Thiès",
+    "mother_name": "Fatou Sarr",
+    "copy_type": "full_copy",
+    "delivery": "download",
+    # Answered in the form but not printed: must never reach the certified facts.
+    "court_order_reference": "SECRET-COURT-REF-77",
+}
+BIRTH_TEMPLATE = "civil-registry/birth-certificate-copy"
+
+
+@pytest.fixture
+def document_storage(
+    settings: Any, tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch
+) -> Path:
+    """Keys and media under a fresh directory, so tests never touch var/."""
+    base = tmp_path_factory.mktemp("documents")
+    monkeypatch.setenv("CEIBA_KEYS_DIR", str(base / "keys"))
+    monkeypatch.setenv("CEIBA_KEY_PASSPHRASE", PASSPHRASE)
+    settings.MEDIA_ROOT = str(base / "media")
+    return base
+
+
+def issue_birth_certificate(tenant: Any, **overrides: Any) -> Any:
+    from ceiba.accounts.roles import Role
+    from ceiba.documents.actions import do_issue_document
+
+    arguments: dict[str, Any] = {
+        "administration": tenant.administration,
+        "institution": tenant.institution,
+        "applicant": tenant.users[Role.CITIZEN],
+        "template": BIRTH_TEMPLATE,
+        "answers": BIRTH_ANSWERS,
+        "language": "fr",
+        "actor": tenant.users[Role.OFFICER],
+    }
+    arguments.update(overrides)
+    return do_issue_document(**arguments)
