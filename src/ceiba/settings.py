@@ -35,6 +35,9 @@ INSTALLED_APPS = [
     "ceiba.soc",
     "ceiba.documents",
     "ceiba.ledger",
+    "ceiba.catalog",
+    "ceiba.cases",
+    "ceiba.notify",
     "ceiba.web",
 ]
 
