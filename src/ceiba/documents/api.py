@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from django.http import HttpRequest
-from ninja import Router, Schema
+from ninja import Router, Schema, Status
 
 from ceiba.documents import views
 from ceiba.documents.verification import CheckStatus
@@ -59,7 +59,7 @@ _REQUEST_BODY = {
     openapi_extra=_REQUEST_BODY,
     summary="Verify a document (PDF upload, scanned QR text or document number)",
 )
-def verify(request: HttpRequest) -> tuple[int, dict[str, object]]:
+def verify(request: HttpRequest) -> Status:
     """Send one of ``file`` (the PDF, at most 50 MB), ``qr`` (the scanned text) or ``number``.
 
     ``status`` is one of: valid, revoked, superseded, invalid, untrusted, expired, not_a_pdf,
@@ -67,4 +67,4 @@ def verify(request: HttpRequest) -> tuple[int, dict[str, object]]:
     its declared length is over the limit (413).
     """
     check = views.check_request(request)
-    return (413 if check.status is CheckStatus.TOO_LARGE else 200), check.as_dict()
+    return Status(413 if check.status is CheckStatus.TOO_LARGE else 200, check.as_dict())
