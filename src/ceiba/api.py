@@ -109,12 +109,16 @@ def _http_error(request: HttpRequest, exc: HttpError) -> HttpResponse:
 def _register_routers() -> None:
     from ceiba.accounts.api import router as accounts_router
     from ceiba.documents.api import router as documents_router
+    from ceiba.ledger.api import public_router as ledger_public_router
+    from ceiba.ledger.api import router as ledger_router
     from ceiba.soc.api import router as soc_router
     from ceiba.tenancy.api import router as tenancy_router
 
     api.add_router("/accounts", accounts_router)
     api.add_router("/tenancy", tenancy_router)
     api.add_router("/soc", soc_router)
+    api.add_router("/ledger", ledger_public_router)
+    api.add_router("/ledger", ledger_router)
 
     api.add_router("/documents", documents_router)
 

@@ -15,9 +15,17 @@ from typing import TYPE_CHECKING, Any
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
+from ceiba.ledger import keys
 from ceiba.ledger.canonical import CanonicalJSONError, encode_entry
+from ceiba.ledger.checkpoint import (
+    CheckpointError,
+    cosignature_timestamp,
+    parse_checkpoint,
+    parse_cosigner_vkey,
+)
 from ceiba.ledger.errors import LedgerError, LedgerErrorCode
-from ceiba.ledger.models import EntryKind, LedgerEntry, Log
+from ceiba.ledger.models import Checkpoint, Cosignature, EntryKind, LedgerEntry, Log, Witness
+from ceiba.ledger.note import Ed25519Signer, NoteError, parse_note
 from ceiba.tenancy.models import Administration, Institution
 
 if TYPE_CHECKING:
@@ -203,3 +211,113 @@ def schedule_integration(log_id: int) -> None:
         if isinstance(callback, _IntegrateAfterCommit) and callback.log_id == log_id:
             return
     transaction.on_commit(_IntegrateAfterCommit(log_id), robust=True)
+
+
+# --- keys, witnesses, cosignatures ---------------------------------------------------------
+
+
+def do_init_log(administration: Administration, *, actor: User | None) -> Log:
+    """Create the administration's log and its Ed25519 signing key; idempotent.
+
+    The verifier key is stored on the log so that a key file swapped on disk is refused.
+    """
+    with transaction.atomic():
+        log = get_or_create_log(administration)
+        log = Log.objects.select_for_update().get(pk=log.pk)
+        label = keys.log_key_label(administration.slug)
+        if keys.has_key(label):
+            signer = Ed25519Signer(log.origin, keys.load_key(label))
+        else:
+            signer = Ed25519Signer(log.origin, keys.create_key(label))
+        if log.vkey and log.vkey != signer.vkey:
+            raise LedgerError(
+                LedgerErrorCode.KEY_INVALID,
+                f"log {log.origin} is bound to another key ({log.vkey}); restore that key file",
+            )
+        if not log.vkey:
+            log.vkey = signer.vkey
+            log.save(update_fields=["vkey", "updated_at"])
+            record(
+                kind=EntryKind.ADMIN_CHANGE,
+                actor=actor,
+                administration=administration,
+                purpose="Transparency log signing key created",
+                details={"vkey": signer.vkey},
+            )
+    return log
+
+
+def do_add_witness(
+    administration: Administration, name: str, vkey: str, *, actor: User | None
+) -> Witness:
+    """Accept cosignatures from the witness with verifier key ``vkey`` (signature type 0x04)."""
+    try:
+        parse_cosigner_vkey(vkey)
+    except NoteError as exc:
+        raise LedgerError(LedgerErrorCode.KEY_INVALID, str(exc)) from None
+    with transaction.atomic():
+        witness, created = Witness.objects.get_or_create(
+            administration=administration, vkey=vkey, defaults={"name": name}
+        )
+        if created:
+            record(
+                kind=EntryKind.ADMIN_CHANGE,
+                actor=actor,
+                administration=administration,
+                purpose="Witness added",
+                details={"witness": name, "vkey": vkey},
+            )
+    return witness
+
+
+def do_add_cosignatures(
+    administration: Administration, signed_note: str
+) -> tuple[Checkpoint, list[str]]:
+    """Store the known witnesses' valid cosignature lines on one of the log's checkpoints.
+
+    Return the checkpoint and the names of the witnesses whose cosignature was accepted.
+    Lines of unknown keys are ignored; an invalid line from a known witness is refused.
+    """
+    try:
+        text, signatures = parse_note(signed_note)
+        head = parse_checkpoint(text)
+    except (NoteError, CheckpointError) as exc:
+        raise LedgerError(LedgerErrorCode.COSIGNATURE_INVALID, str(exc)) from None
+    checkpoint = Checkpoint.objects.filter(
+        administration=administration, log__origin=head.origin, size=head.size
+    ).first()
+    if checkpoint is None or parse_note(checkpoint.note)[0] != text:
+        raise LedgerError(
+            LedgerErrorCode.COSIGNATURE_INVALID,
+            f"the log never published this checkpoint ({head.origin}, size {head.size})",
+        )
+    witnesses = {}
+    for witness in Witness.objects.filter(administration=administration):
+        verifier = parse_cosigner_vkey(witness.vkey)
+        witnesses[(verifier.name, verifier.key_id)] = (witness, verifier)
+    accepted = []
+    with transaction.atomic():
+        for signature in signatures:
+            known = witnesses.get((signature.name, signature.key_id))
+            if known is None:
+                continue
+            witness, verifier = known
+            if not verifier.verify(text.encode("utf-8"), signature.signature):
+                raise LedgerError(
+                    LedgerErrorCode.COSIGNATURE_INVALID,
+                    f"the cosignature by witness {signature.name} does not verify",
+                )
+            signed_at = datetime.fromtimestamp(cosignature_timestamp(signature), tz=UTC)
+            Cosignature.objects.get_or_create(
+                administration=administration,
+                checkpoint=checkpoint,
+                witness=witness,
+                defaults={"line": signature.line(), "signed_at": signed_at},
+            )
+            accepted.append(witness.name)
+    if not accepted:
+        raise LedgerError(
+            LedgerErrorCode.COSIGNATURE_INVALID,
+            "the note carries no cosignature of a known witness",
+        )
+    return checkpoint, accepted

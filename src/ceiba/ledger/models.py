@@ -124,6 +124,15 @@ class LedgerEntry(TenantModel):
         where = "pending" if self.index is None else f"#{self.index}"
         return f"{self.kind} {where}"
 
+    @property
+    def actor_role_label(self) -> str:
+        from ceiba.accounts.roles import Role
+
+        try:
+            return str(Role(self.actor_role).label)
+        except ValueError:
+            return self.actor_role
+
 
 class Node(models.Model):
     """A perfect subtree's hash: leaves ``[index * 2**level, (index + 1) * 2**level)``."""

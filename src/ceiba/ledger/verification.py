@@ -1,0 +1,186 @@
+"""``ceiba ledger verify``: audit one administration's stored log from its entries up."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from ceiba.ledger import keys, merkle
+from ceiba.ledger.actions import actor_value, commitment, subject_value
+from ceiba.ledger.audit import AuditReport, TreeRebuilder, check_checkpoints
+from ceiba.ledger.checkpoint import parse_cosigner_vkey
+from ceiba.ledger.errors import LedgerError
+from ceiba.ledger.models import Checkpoint, Cosignature, LedgerEntry, Log, Node
+from ceiba.ledger.note import (
+    Ed25519Signer,
+    Ed25519Verifier,
+    NoteError,
+    Verifier,
+    parse_note,
+    parse_vkey,
+)
+
+CHUNK = 5000
+
+
+def _verifiers(log: Log, report: AuditReport) -> list[Verifier]:
+    verifiers: list[Verifier] = []
+    if log.vkey:
+        try:
+            verifiers.append(parse_vkey(log.vkey))
+        except NoteError as exc:
+            report.add(None, f"the log's stored verifier key is invalid: {exc}")
+    label = keys.log_key_label(log.administration.slug)
+    if keys.has_key(label):
+        try:
+            key_verifier: Ed25519Verifier = Ed25519Signer(
+                log.origin, keys.load_key(label)
+            ).verifier()
+        except LedgerError as exc:
+            report.add(None, exc.message)
+        else:
+            if log.vkey and key_verifier.vkey != log.vkey:
+                report.add(None, "the key file does not match the verifier key stored on the log")
+            verifiers = [key_verifier]
+    return verifiers
+
+
+def audit_log(log: Log, *, seen: Sequence[str] = ()) -> AuditReport:
+    """Recompute the log from its entries and check every stored node and checkpoint.
+
+    ``seen`` are signed checkpoints kept outside the database (by a witness, an auditor, a
+    citizen): a database restored from an older backup no longer reaches them.
+    """
+    report = AuditReport(origin=log.origin, size=log.size)
+    tree = TreeRebuilder(report)
+    rows = (
+        LedgerEntry.objects.filter(log=log, index__isnull=False)
+        .order_by("index")
+        .values_list(
+            "index",
+            "payload",
+            "leaf_hash",
+            "salt",
+            "subject_id",
+            "subject_national_id",
+            "actor_id",
+            "actor_name",
+            "actor_role",
+            "kind",
+        )
+    )
+    for row in rows.iterator(chunk_size=CHUNK):
+        index, payload, leaf, salt, subject_id, national_id, actor_id, actor_name, role, kind = row
+        value = tree.add(index, bytes(payload), bytes(leaf) if leaf is not None else None)
+        if value is None:
+            continue
+        salt = bytes(salt)
+        subject = value.get("subject")
+        expected_subject = (
+            commitment(salt, "subject", subject_value(subject_id, national_id))
+            if subject_id is not None
+            else None
+        )
+        if subject != expected_subject:
+            report.add(
+                index, "the person concerned stored with the entry is not the one it commits to"
+            )
+        actor = value.get("actor")
+        expected_actor = (
+            {
+                "role": role,
+                "commitment": commitment(salt, "actor", actor_value(actor_id, actor_name)),
+            }
+            if actor_id is not None
+            else None
+        )
+        if actor != expected_actor:
+            report.add(index, "the actor stored with the entry is not the one it commits to")
+        if value.get("kind") != kind:
+            report.add(index, f"the stored kind {kind!r} differs from the entry's")
+    tree.flush()
+    rebuilt = tree.size if tree.broken_at is None else tree.broken_at
+    if tree.broken_at is None and rebuilt != log.size:
+        first = min(rebuilt, log.size)
+        report.add(first, f"the log head says {log.size} entries, {rebuilt} are stored")
+
+    _check_nodes(log, tree, rebuilt, report)
+
+    notes = list(Checkpoint.objects.filter(log=log).order_by("size").values_list("note", flat=True))
+    verifiers = _verifiers(log, report)
+    if notes and not verifiers:
+        report.add(None, "checkpoints exist but the log has no verifier key to check them")
+    else:
+        check_checkpoints(report, tree, notes, verifiers)
+        for checkpoint in Checkpoint.objects.filter(log=log).order_by("size"):
+            if (
+                tree.broken_at is None
+                and 0 < checkpoint.size <= tree.size
+                and bytes(checkpoint.root_hash) != tree.root(checkpoint.size)
+            ):
+                report.add(
+                    checkpoint.size - 1,
+                    f"the root stored beside checkpoint {checkpoint.size} differs from the tree",
+                )
+        if verifiers and seen:
+            check_checkpoints(report, tree, list(seen), verifiers, label="checkpoint seen outside")
+    _check_cosignatures(log, report)
+    return report
+
+
+def _check_nodes(log: Log, tree: TreeRebuilder, rebuilt: int, report: AuditReport) -> None:
+    """Every stored node must equal the rebuilt one; none may be missing or extra."""
+    stored = (
+        Node.objects.filter(log=log)
+        .order_by("level", "index")
+        .values_list("level", "index", "hash")
+        .iterator(chunk_size=CHUNK)
+    )
+    expected_widths = {}
+    level = 0
+    while rebuilt >> level:
+        expected_widths[level] = rebuilt >> level
+        level += 1
+    seen_widths: dict[int, int] = {}
+    first_bad: dict[int, int] = {}
+    for level, index, digest in stored:
+        seen_widths[level] = seen_widths.get(level, 0) + 1
+        first_leaf = index << level
+        if index >= expected_widths.get(level, 0):
+            if tree.broken_at is None:
+                first_bad.setdefault(level, first_leaf)
+                report.add(first_leaf, f"stored node (level {level}, index {index}) is extra")
+            continue
+        rebuilt_hash = tree.store.get_nodes([merkle.NodeId(level, index)])[0]
+        if bytes(digest) != rebuilt_hash and level not in first_bad:
+            first_bad[level] = first_leaf
+            report.add(
+                first_leaf,
+                f"stored node (level {level}, index {index}) differs from the tree rebuilt "
+                f"from the entries (covers entries {first_leaf}..{((index + 1) << level) - 1})",
+            )
+    for level, width in expected_widths.items():
+        if seen_widths.get(level, 0) < width and level not in first_bad:
+            report.add(None, f"level {level} of the tree has missing nodes")
+
+
+def _check_cosignatures(log: Log, report: AuditReport) -> None:
+    for cosignature in Cosignature.objects.filter(checkpoint__log=log).select_related(
+        "checkpoint", "witness"
+    ):
+        verifier = parse_cosigner_vkey(cosignature.witness.vkey)
+        text = parse_note(cosignature.checkpoint.note)[0]
+        _, signatures = parse_note(text + "\n" + cosignature.line)
+        if not signatures or not verifier.verify(text.encode(), signatures[0].signature):
+            size = cosignature.checkpoint.size
+            report.add(
+                size - 1,
+                f"the cosignature of {cosignature.witness.name} on checkpoint {size} "
+                "does not verify",
+            )
+
+
+def audit_all(*, seen: Sequence[str] = ()) -> list[AuditReport]:
+    return [
+        audit_log(log, seen=seen)
+        for log in Log.objects.select_related("administration").order_by("origin")
+    ]
