@@ -23,6 +23,7 @@ from django.utils.http import urlsafe_base64_encode
 from ceiba.accounts.models import User
 from ceiba.accounts.roles import Role
 from tests.conftest import Tenant
+from tests.documents.conftest import issue_birth_certificate
 
 _PARAM = re.compile(r"<(?:(?P<converter>[^>:]+):)?(?P<name>[^>]+)>")
 
@@ -51,6 +52,8 @@ def parameter_values(tenant: Tenant) -> dict[str, str]:
         "id": str(tenant.institution.pk),
         "pk": str(tenant.institution.pk),
         "index": "0",
+        "index": "0",
+        "number": issue_birth_certificate(tenant).number,
     }
 
 
