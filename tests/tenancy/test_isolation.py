@@ -52,7 +52,6 @@ def parameter_values(tenant: Tenant) -> dict[str, str]:
         "id": str(tenant.institution.pk),
         "pk": str(tenant.institution.pk),
         "index": "0",
-        "index": "0",
         "number": issue_birth_certificate(tenant).number,
     }
 
