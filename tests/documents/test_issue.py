@@ -77,7 +77,9 @@ def test_numbers_are_unique_random_and_human_friendly(
     assert first.number != second.number
     for number in (first.number, second.number):
         prefix, year, *groups = number.split("-")
-        assert prefix == "BC" and year.isdigit() and len(groups) == 3
+        assert prefix == "BC"
+        assert year.isdigit()
+        assert len(groups) == 3
         assert all(len(g) == 4 and not set(g) & set("ILOU") for g in groups)
 
 

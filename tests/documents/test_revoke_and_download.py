@@ -35,7 +35,8 @@ def test_a_supervisor_revokes_and_verification_and_the_published_list_say_so(
     assert f"/documents/{document.number}/revoke" in supervisor.get("/documents/").content.decode()
     # when the supervisor gives no reason, nothing happens
     response = supervisor.post(f"/documents/{document.number}/revoke", {"reason": "  "})
-    assert response.status_code == 200 and "error-summary" in response.content.decode()
+    assert response.status_code == 200
+    assert "error-summary" in response.content.decode()
     # when a reason is given
     response = supervisor.post(
         f"/documents/{document.number}/revoke", {"reason": "Issued with a wrong birth date"}
@@ -57,7 +58,8 @@ def test_a_supervisor_revokes_and_verification_and_the_published_list_say_so(
     pki = open_pki(tenant_a.administration)
     revocations = parse_revocation_list(published, pki.root_certificate)
     entry = revocations.lookup(document.number)
-    assert entry is not None and entry.reason == "Issued with a wrong birth date"
+    assert entry is not None
+    assert entry.reason == "Issued with a wrong birth date"
     # and `ceiba verify` with the downloaded list says revoked offline
     (tmp_path / "doc.pdf").write_bytes(Path(document.pdf.path).read_bytes())
     (tmp_path / "root.pem").write_bytes(
@@ -131,7 +133,8 @@ def test_the_applicant_their_business_and_the_institution_download(
     analyst = sign_in(tenant_a.users[Role.SOC_ANALYST], tenant_a.host)
     assert analyst.get(f"/documents/{own.number}/download").status_code == 404
     anonymous = Client(HTTP_HOST=tenant_a.host).get(f"/documents/{own.number}/download")
-    assert anonymous.status_code == 302 and "/accounts/login/" in anonymous["Location"]
+    assert anonymous.status_code == 302
+    assert "/accounts/login/" in anonymous["Location"]
 
 
 def test_each_check_is_counted_without_recording_who_checked(
