@@ -117,18 +117,17 @@ def test_the_applicant_their_business_and_the_institution_download(
     assert response["Content-Type"] == "application/pdf"
     assert "attachment" in response["Content-Disposition"]
     assert hashlib.sha256(b"".join(response.streaming_content)).hexdigest() == expected
-    response.close()
 
     rep = sign_in(tenant_a.users[Role.BUSINESS_REP], tenant_a.host)
     response = rep.get(f"/documents/{business.number}/download")
     assert response.status_code == 200
-    response.close()
+    assert b"".join(response.streaming_content).startswith(b"%PDF-")
     assert rep.get(f"/documents/{own.number}/download").status_code == 404
 
     officer = sign_in(tenant_a.users[Role.OFFICER], tenant_a.host)
     response = officer.get(f"/documents/{own.number}/download")
     assert response.status_code == 200
-    response.close()
+    assert b"".join(response.streaming_content).startswith(b"%PDF-")
 
     analyst = sign_in(tenant_a.users[Role.SOC_ANALYST], tenant_a.host)
     assert analyst.get(f"/documents/{own.number}/download").status_code == 404
