@@ -101,9 +101,8 @@ def cases_of_applicant(user: User) -> QuerySet[Case]:
     condition = Q(applicant=user)
     if user.role == Role.BUSINESS_REP and user.legal_entity_id:
         condition |= Q(legal_entity_id=user.legal_entity_id)
-    return (
-        Case.objects.filter(condition, administration=user.administration)
-        .select_related("service", "service_version", "administration")
+    return Case.objects.filter(condition, administration=user.administration).select_related(
+        "service", "service_version", "administration"
     )
 
 

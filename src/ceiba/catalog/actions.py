@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 
 from django.db import transaction
 
@@ -18,6 +19,9 @@ from ceiba.catalog.definition import (
 from ceiba.catalog.models import Service, ServiceVersion
 from ceiba.catalog.queries import fold
 from ceiba.tenancy.models import Administration, Institution
+
+# The packs shipped with the platform (in a source checkout or an editable install).
+PACKS_DIR = Path(__file__).resolve().parents[3] / "packs"
 
 
 @dataclass(frozen=True)

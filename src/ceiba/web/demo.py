@@ -157,4 +157,13 @@ def load_demo(*, reset_passwords: bool = False) -> DemoResult:
             credentials.append(_set_credentials(user))
         elif reset_passwords:
             credentials.append(_set_credentials(user))
+    _load_packs(administration)
     return DemoResult(administration, created, credentials)
+
+
+def _load_packs(administration: Administration) -> None:
+    """Load the service definitions shipped in packs/ (a no-op for unchanged ones)."""
+    from ceiba.catalog.actions import PACKS_DIR, do_load_service_definitions
+
+    if PACKS_DIR.is_dir():
+        do_load_service_definitions([PACKS_DIR], administration=administration, actor=None)
