@@ -53,7 +53,25 @@ def parameter_values(tenant: Tenant) -> dict[str, str]:
         "pk": str(tenant.institution.pk),
         "index": "0",
         "number": issue_birth_certificate(tenant).number,
+        "code": "civil-registry.birth-certificate-copy",
+        "service_code": "civil-registry.birth-certificate-copy",
+        "case_id": str((case := portal_case(tenant)).pk),
+        "application_id": str(case.pk),
+        "document_id": str(case.documents.get().pk),
+        "task_id": str(case.pk),
+        "fileId": str(case.pk),
+        "taskId": str(case.pk),
+        "serviceId": str(case.service_id),
+        "eFormId": str(case.service_version_id),
+        "step_number": "1",
     }
+
+
+def portal_case(tenant: Tenant) -> Any:
+    """A submitted application of B's citizen, made through the real actions."""
+    from tests.cases.conftest import load_birth, submit_birth
+
+    return submit_birth(tenant, load_birth(tenant))
 
 
 def object_of(tenant: Tenant, app_label: str, model_name: str) -> str:

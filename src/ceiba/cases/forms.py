@@ -28,6 +28,7 @@ from django.utils.translation import gettext as _
 from jsonschema import Draft202012Validator
 from jsonschema.exceptions import ValidationError as SchemaError
 
+from ceiba.cases import filetypes
 from ceiba.catalog.definition import DocumentRequirement, FieldHints, Form, Section
 from ceiba.catalog.formula import FormulaError
 
@@ -553,19 +554,6 @@ def _from_choice(text: str, values: Sequence[Any]) -> Any:
 # ---------------------------------------------------------------------------------------------
 # Documents
 
-# First bytes of the types the packs accept and of the usual impostors, longest first.
-_SIGNATURES: tuple[tuple[bytes, str], ...] = (
-    (b"\x89PNG\r\n\x1a\n", "image/png"),
-    (b"GIF87a", "image/gif"),
-    (b"GIF89a", "image/gif"),
-    (b"%PDF-", "application/pdf"),
-    (b"II*\x00", "image/tiff"),
-    (b"MM\x00*", "image/tiff"),
-    (b"\xff\xd8\xff", "image/jpeg"),
-    (b"PK\x03\x04", "application/zip"),
-    (b"\x7fELF", "application/x-executable"),
-    (b"MZ", "application/x-msdownload"),
-)
 MEDIA_NAMES = {
     "application/pdf": "PDF",
     "image/jpeg": "JPEG",
@@ -574,29 +562,12 @@ MEDIA_NAMES = {
     "image/tiff": "TIFF",
     "image/webp": "WebP",
 }
-EXTENSIONS = {
-    ".pdf": "application/pdf",
-    ".jpg": "image/jpeg",
-    ".jpeg": "image/jpeg",
-    ".png": "image/png",
-    ".gif": "image/gif",
-    ".tif": "image/tiff",
-    ".tiff": "image/tiff",
-    ".webp": "image/webp",
-}
 
 
 def sniff_media_type(head: bytes) -> str | None:
-    """The media type the content shows, from its first bytes; None when unknown."""
-    if head[:4] == b"RIFF" and head[8:12] == b"WEBP":
-        return "image/webp"
-    # PDF readers accept a header within the first 1024 bytes; so does this check.
-    if b"%PDF-" in head[:1024] and not head.startswith((b"MZ", b"\x7fELF")):
-        return "application/pdf"
-    for signature, media_type in _SIGNATURES:
-        if head.startswith(signature):
-            return media_type
-    return None
+    """The media type the content shows, from its first bytes (the same recognizer as
+    ``cases.actions``, so the form and the action never disagree); None when unknown."""
+    return filetypes.sniff(head)
 
 
 def media_names(media_types: Iterable[str]) -> str:
@@ -655,7 +626,7 @@ def check_upload(file: UploadedFile, requirement: DocumentRequirement) -> Checke
             code="too_large",
         )
     file.seek(0)
-    head = file.read(2048)
+    head = file.read(filetypes.HEAD_BYTES)
     file.seek(0)
     found = sniff_media_type(head)
     if found is None or found not in requirement.mime_types:
@@ -666,7 +637,7 @@ def check_upload(file: UploadedFile, requirement: DocumentRequirement) -> Checke
         )
     name = (file.name or "document").rsplit("/", 1)[-1].rsplit("\\", 1)[-1]
     extension = "." + name.rsplit(".", 1)[-1].lower() if "." in name else ""
-    claimed = EXTENSIONS.get(extension)
+    claimed = filetypes.extension_type(name)
     if claimed is not None and claimed != found:
         raise forms.ValidationError(
             _(
@@ -705,7 +676,7 @@ class DocumentsForm(forms.Form):
             field = forms.FileField(
                 required=False,
                 label=localize(requirement.label),
-                widget=forms.ClearableFileInput(attrs=attrs),
+                widget=forms.FileInput(attrs=attrs),
             )
             field.error_messages["invalid"] = _("The selected file could not be read")
             field.error_messages["missing"] = _("The selected file could not be read")
