@@ -15,6 +15,7 @@ urlpatterns = [
     path("accounts/", include("ceiba.accounts.urls")),
     path("api/v1/", api.urls),
     path("admin/", admin.site.urls),
+    path("backoffice/", include("ceiba.cases.urls_backoffice")),
     path("", include("ceiba.ledger.urls")),
     path("", include("ceiba.documents.urls")),
     path("", include("ceiba.catalog.urls")),
