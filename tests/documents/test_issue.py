@@ -181,3 +181,19 @@ def test_pyhanko_cli_validates_an_issued_certificate(
     modified = tmp_path / "modified.pdf"
     modified.write_bytes(modify_one_byte(_pdf_bytes(document)))
     assert _pyhanko_validate(modified, root).returncode != 0
+
+
+def test_the_demo_issues_one_signed_certificate_to_the_demo_citizen(
+    document_storage: Path,
+) -> None:
+    from ceiba.web.demo import load_demo
+
+    result = load_demo()
+    again = load_demo()
+    documents = IssuedDocument.objects.filter(administration=result.administration)
+    assert documents.count() == 1
+    document = documents.get()
+    assert document.applicant.email == "citoyen@demo.example"
+    assert again.administration == result.administration
+    pki = open_pki(result.administration)
+    assert verify_pdf(_pdf_bytes(document), pki.root_pem()).is_valid

@@ -158,6 +158,9 @@ def load_demo(*, reset_passwords: bool = False) -> DemoResult:
         elif reset_passwords:
             credentials.append(_set_credentials(user))
     _load_packs(administration)
+    from ceiba.documents.demo import issue_demo_certificate
+
+    issue_demo_certificate(administration)
     return DemoResult(administration, created, credentials)
 
 
