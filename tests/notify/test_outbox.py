@@ -65,14 +65,18 @@ def test_failure_goes_back_to_pending_then_succeeds(tenant_a: Tenant, settings: 
 def test_rolled_back_transaction_sends_nothing(tenant_a: Tenant) -> None:
     from django.db import transaction
 
-    with pytest.raises(RuntimeError), transaction.atomic():
-        actions.send(
-            administration=tenant_a.administration,
-            user=tenant_a.users[Role.CITIZEN],
-            subject="s",
-            body="b",
-        )
-        raise RuntimeError
+    def change_that_fails() -> None:
+        with transaction.atomic():
+            actions.send(
+                administration=tenant_a.administration,
+                user=tenant_a.users[Role.CITIZEN],
+                subject="s",
+                body="b",
+            )
+            raise RuntimeError
+
+    with pytest.raises(RuntimeError):
+        change_that_fails()
     assert not Notification.objects.exists()
     assert mail.outbox == []
 
