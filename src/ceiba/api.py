@@ -108,6 +108,9 @@ def _http_error(request: HttpRequest, exc: HttpError) -> HttpResponse:
 
 def _register_routers() -> None:
     from ceiba.accounts.api import router as accounts_router
+    from ceiba.cases.api import router as applications_router
+    from ceiba.cases.api import tasks_router
+    from ceiba.catalog.api import router as catalog_router
     from ceiba.documents.api import router as documents_router
     from ceiba.ledger.api import public_router as ledger_public_router
     from ceiba.ledger.api import router as ledger_router
@@ -115,11 +118,14 @@ def _register_routers() -> None:
     from ceiba.tenancy.api import router as tenancy_router
 
     api.add_router("/accounts", accounts_router)
+    api.add_router("/catalog", catalog_router)
+    api.add_router("/applications", applications_router)
+    api.add_router("/tasks", tasks_router)
     api.add_router("/tenancy", tenancy_router)
     api.add_router("/soc", soc_router)
     api.add_router("/ledger", ledger_public_router)
     api.add_router("/ledger", ledger_router)
-
     api.add_router("/documents", documents_router)
+
 
 _register_routers()
