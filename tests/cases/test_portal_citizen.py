@@ -282,6 +282,59 @@ def test_review_lists_missing_answers_and_documents_with_links(
     assert f'<a href="{base}documents/#id_doc_requester_identity">' in review
     assert "Submit application" not in review
     version = str(Case.objects.get().version)
-    response = client.post(f"{base}submit/", {"version": version, "idempotency_key": "k"})
+    response = client.post(f"{base}submit/", {"version": version, "idempotency_key": "a" * 32})
     assert response.status_code == 400
     assert Case.objects.get().phase == Phase.DRAFT
+    response = client.post(f"{base}submit/", {"version": version})
+    assert response.status_code == 400
+    assert "This form is incomplete." in response.content.decode()
+
+
+@pytest.mark.django_db
+def test_a_submit_key_works_for_one_application_only(
+    tenant_a: Tenant, birth: None, sign_in: Callable[..., Client]
+) -> None:
+    citizen = tenant_a.users[Role.CITIZEN]
+    client = signed_in(sign_in, citizen, tenant_a.host)
+    first, second = start_draft(client), start_draft_again(client)
+    for base in (first, second):
+        case = Case.objects.get(pk=base.strip("/").rsplit("/", 1)[-1])
+        case = actions.do_save_draft(
+            case,
+            actor=citizen,
+            answers={
+                **PERSON,
+                "requester_relationship": "self",
+                "copy_type": "full_copy",
+                "copies": 2,
+                "delivery": "download",
+            },
+        )
+        actions.do_upload_document(
+            case,
+            actor=citizen,
+            requirement="requester_identity",
+            file=SimpleUploadedFile("id.pdf", PDF),
+        )
+    review = client.get(f"{first}review/").content.decode()
+    key = re.search(r'name="idempotency_key" value="(\w+)"', review)
+    assert key
+    response = client.post(
+        f"{first}submit/", {"idempotency_key": key.group(1), "version": version_of(review)}
+    )
+    assert response["Location"] == f"{first}receipt/"
+    other = client.get(f"{second}review/").content.decode()
+    response = client.post(
+        f"{second}submit/", {"idempotency_key": key.group(1), "version": version_of(other)}
+    )
+    assert response.status_code == 409
+    assert "already used to submit another application" in response.content.decode()
+    assert Case.objects.filter(phase=Phase.DRAFT).count() == 1
+
+
+def start_draft_again(client: Client) -> str:
+    start = client.get(f"/services/{BIRTH_CODE}/apply/").content.decode()
+    key = re.search(r'name="start_key" value="(\w+)"', start)
+    assert key
+    response = client.post(f"/services/{BIRTH_CODE}/apply/", {"start_key": key.group(1)})
+    return str(response["Location"]).removesuffix("step/1/")

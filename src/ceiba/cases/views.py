@@ -8,6 +8,7 @@ application among the visitor's own (another person's is a 404), validate with
 
 from __future__ import annotations
 
+import re
 import uuid
 from collections.abc import Callable, Mapping
 from functools import wraps
@@ -47,6 +48,8 @@ from ceiba.catalog.views import describe_fees, expected_working_days, money
 
 View = Callable[..., HttpResponse]
 MAX_MESSAGE = 5000
+SUBMIT_KEYS = "portal_submit_keys"
+KEY_PATTERN = re.compile(r"[0-9a-f]{32}")
 
 
 def applicant_view(view: View) -> View:
@@ -424,7 +427,17 @@ def _fee_for(definition: ServiceDefinition, answers: Mapping[str, Any]) -> str:
 @applicant_view
 @require_POST
 def submit(request: HttpRequest, case_id: uuid.UUID) -> HttpResponse:
+    """Submit once. The review page carries a fresh idempotency key: the same key posted again
+    (a double click, a reload of the POST) shows the receipt of the one application it made;
+    a key already used for another application is refused; the row lock in the action makes
+    two simultaneous posts submit once."""
     case = _case(request, case_id)
+    key = request.POST.get("idempotency_key", "")
+    used: dict[str, str] = request.session.get(SUBMIT_KEYS, {})
+    if not KEY_PATTERN.fullmatch(key):
+        return _render_review(request, case, [("", _incomplete_message())], status=400)
+    if key in used and used[key] != str(case.pk):
+        return _render_review(request, case, [("", _key_reused_message())], status=409)
     if not case.is_draft:
         # The second click of a double click: the first one submitted it.
         return redirect("portal:receipt", case.pk)
@@ -439,7 +452,20 @@ def submit(request: HttpRequest, case_id: uuid.UUID) -> HttpResponse:
         if error.code == CaseErrorCode.STALE:
             return _render_review(request, case, [("", _stale_message())], status=409)
         return _render_review(request, case, [("", error.message)], status=400)
+    # Keep the last keys only: the session is not a log.
+    request.session[SUBMIT_KEYS] = dict(list({**used, key: str(case.pk)}.items())[-20:])
     return redirect("portal:receipt", case.pk)
+
+
+def _incomplete_message() -> str:
+    return _("This form is incomplete. Check your answers and submit again.")
+
+
+def _key_reused_message() -> str:
+    return _(
+        "This page was already used to submit another application. "
+        "Check your answers and submit again."
+    )
 
 
 @applicant_view
@@ -546,6 +572,7 @@ def _render_detail(
             "case": case,
             "service_name": localize(definition.name),
             "status": machine.state_label(case.state),
+            "fee": money(case.amount_due, case.currency) if case.amount_due else "",
             "waiting_on_you": respond is not None,
             "timeline": timeline,
             "case_messages": case_queries.messages(case),
