@@ -13,7 +13,7 @@ from typing import Any
 
 from django.http import HttpRequest, HttpResponse
 from django.utils.translation import gettext as _
-from ninja import Router, Schema
+from ninja import Router, Schema, Status
 
 from ceiba.accounts.models import User
 from ceiba.accounts.roles import PUBLIC_ROLES
@@ -231,7 +231,7 @@ def submit_cosignatures(request: HttpRequest) -> Any:
         checkpoint, accepted = actions.do_add_cosignatures(administration, text)
     except LedgerError as exc:
         return problem_for(request, exc)
-    return 201, {"size": checkpoint.size, "accepted": accepted}
+    return Status(201, {"size": checkpoint.size, "accepted": accepted})
 
 
 # --- GovStack Digital Registries: my personal data usage ----------------------------------

@@ -126,6 +126,7 @@ def check_checkpoints(
     tree.flush()
     known = list(verifiers)
     heads: list[CheckpointHead] = []
+    mismatched: set[int] = set()
     for note in notes:
         try:
             head, _opened = open_checkpoint(note, known, origin=report.origin)
@@ -145,6 +146,7 @@ def check_checkpoints(
             )
             continue
         if head.size and tree.root(head.size) != head.root_hash:
+            mismatched.add(head.size)
             report.add(
                 head.size - 1,
                 f"{label} of size {head.size}: its root hash does not match the entries "
@@ -161,7 +163,8 @@ def check_checkpoints(
             )
             continue
         available = tree.size if tree.broken_at is None else tree.broken_at
-        if newer.size > available:
+        if newer.size > available or {older.size, newer.size} & mismatched:
+            # Already reported against the entries; a proof over them would add only noise.
             continue
         try:
             proof = merkle.consistency_proof(tree.store, older.size, newer.size)

@@ -146,7 +146,7 @@ def verify_remote(
         if len(page) < PAGE:
             break
         offset = int(page[-1]["size"]) + 1
-    heads = check_checkpoints(report, tree, [*history, latest], [verifier])
+    heads = check_checkpoints(report, tree, list(dict.fromkeys([*history, latest])), [verifier])
     if seen:
         check_checkpoints(report, tree, list(seen), [verifier], label="checkpoint seen outside")
 

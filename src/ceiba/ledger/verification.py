@@ -128,39 +128,55 @@ def audit_log(log: Log, *, seen: Sequence[str] = ()) -> AuditReport:
 
 
 def _check_nodes(log: Log, tree: TreeRebuilder, rebuilt: int, report: AuditReport) -> None:
-    """Every stored node must equal the rebuilt one; none may be missing or extra."""
-    stored = (
-        Node.objects.filter(log=log)
-        .order_by("level", "index")
-        .values_list("level", "index", "hash")
-        .iterator(chunk_size=CHUNK)
-    )
-    expected_widths = {}
+    """Every stored leaf must be the hash of its entry, every stored node the hash of its two
+    stored children; none may be missing or extra.
+
+    Checking each node against its children (not against the rebuilt tree) names the lowest
+    changed node, so the reported index is where the change is, not merely under it.
+    """
+    below: list[bytes | None] = []
     level = 0
-    while rebuilt >> level:
-        expected_widths[level] = rebuilt >> level
-        level += 1
-    seen_widths: dict[int, int] = {}
-    first_bad: dict[int, int] = {}
-    for level, index, digest in stored:
-        seen_widths[level] = seen_widths.get(level, 0) + 1
-        first_leaf = index << level
-        if index >= expected_widths.get(level, 0):
+    while True:
+        width = rebuilt >> level
+        stored = dict(
+            Node.objects.filter(log=log, level=level)
+            .order_by("index")
+            .values_list("index", "hash")
+            .iterator(chunk_size=CHUNK)
+        )
+        if not width and not stored:
+            break
+        current: list[bytes | None] = []
+        for index in range(width):
+            digest = stored.pop(index, None)
+            first_leaf = index << level
+            if digest is None:
+                report.add(first_leaf, f"node (level {level}, index {index}) is missing")
+                current.append(None)
+                continue
+            digest = bytes(digest)
+            if level == 0:
+                expected: bytes | None = tree.store.get_nodes([merkle.NodeId(0, index)])[0]
+                what = "the hash of the entry's bytes"
+            else:
+                left, right = below[2 * index], below[2 * index + 1]
+                # Above a changed node, its parent is expected to differ: report the lowest.
+                expected = None if left is None or right is None else merkle.node_hash(left, right)
+                what = "the hash of its two children"
+            if expected is not None and digest != expected:
+                report.add(
+                    first_leaf,
+                    f"stored node (level {level}, index {index}) differs from {what} "
+                    f"(covers entries {first_leaf}..{((index + 1) << level) - 1})",
+                )
+                current.append(None)
+            else:
+                current.append(digest if expected is not None else None)
+        for index in sorted(stored):
             if tree.broken_at is None:
-                first_bad.setdefault(level, first_leaf)
-                report.add(first_leaf, f"stored node (level {level}, index {index}) is extra")
-            continue
-        rebuilt_hash = tree.store.get_nodes([merkle.NodeId(level, index)])[0]
-        if bytes(digest) != rebuilt_hash and level not in first_bad:
-            first_bad[level] = first_leaf
-            report.add(
-                first_leaf,
-                f"stored node (level {level}, index {index}) differs from the tree rebuilt "
-                f"from the entries (covers entries {first_leaf}..{((index + 1) << level) - 1})",
-            )
-    for level, width in expected_widths.items():
-        if seen_widths.get(level, 0) < width and level not in first_bad:
-            report.add(None, f"level {level} of the tree has missing nodes")
+                report.add(index << level, f"stored node (level {level}, index {index}) is extra")
+        below = current
+        level += 1
 
 
 def _check_cosignatures(log: Log, report: AuditReport) -> None:
