@@ -8,6 +8,7 @@ application among the visitor's own (another person's is a 404), validate with
 
 from __future__ import annotations
 
+import functools
 import re
 import uuid
 from collections.abc import Callable, Mapping
@@ -22,6 +23,7 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.formats import date_format
 from django.utils.translation import gettext as _
+from django.views.decorators.csrf import csrf_exempt, csrf_protect
 from django.views.decorators.http import require_http_methods, require_POST
 
 from ceiba.accounts.models import User
@@ -48,6 +50,7 @@ from ceiba.catalog.views import describe_fees, expected_working_days, money
 
 View = Callable[..., HttpResponse]
 MAX_MESSAGE = 5000
+FORM_ALLOWANCE = 1024 * 1024  # the other fields of an upload form, generously
 SUBMIT_KEYS = "portal_submit_keys"
 KEY_PATTERN = re.compile(r"[0-9a-f]{32}")
 
@@ -62,6 +65,44 @@ def applicant_view(view: View) -> View:
         if not request.user.has_role_permission(Permission.APPLY):
             raise PermissionDenied("portal: role may not apply")
         return view(request, *args, **kwargs)
+
+    return wrapped
+
+
+def upload_limit(back: str) -> Callable[[View], View]:
+    """Refuse a request body larger than every file the service accepts together, before it is
+    read (CSRF checking parses the body, so this check runs first and CSRF right after it), and
+    send the person back to the ``back`` page with a message."""
+    return functools.partial(_upload_limit, back=back)
+
+
+def _upload_limit(view: View, *, back: str) -> View:
+    protected = csrf_protect(view)
+
+    @csrf_exempt
+    @wraps(view)
+    def wrapped(request: HttpRequest, case_id: uuid.UUID) -> HttpResponse:
+        if request.method == "POST" and request.user.is_authenticated:
+            case = _case(request, case_id)
+            definition = _definition(case)
+            limit = sum(d.max_bytes for d in definition.documents) + FORM_ALLOWANCE
+            try:
+                length = int(request.META.get("CONTENT_LENGTH") or 0)
+            except ValueError:
+                length = 0
+            if length > limit:
+                messages.error(
+                    request,
+                    _(
+                        "The files you chose are too large together (%(size)s). "
+                        "Send at most %(limit)s at a time."
+                    )
+                    % {"size": size_text(length), "limit": size_text(limit)},
+                )
+                response = redirect(back, case.pk)
+                response.status_code = 303
+                return response
+        return protected(request, case_id)
 
     return wrapped
 
@@ -244,8 +285,9 @@ def _draft_saved_message() -> str:
 # Documents
 
 
-@applicant_view
 @require_http_methods(["GET", "POST"])
+@applicant_view
+@upload_limit("portal:documents")
 def documents(request: HttpRequest, case_id: uuid.UUID) -> HttpResponse:
     case = _case(request, case_id)
     if not case.is_draft:
@@ -495,7 +537,7 @@ def receipt(request: HttpRequest, case_id: uuid.UUID) -> HttpResponse:
 @require_http_methods(["GET"])
 def application_list(request: HttpRequest) -> HttpResponse:
     cases = case_queries.cases_of_applicant(_user(request)).select_related(
-        "legal_entity", "institution"
+        "legal_entity", "institution", "service__administration"
     )
     rows = []
     for case in cases:
@@ -587,8 +629,9 @@ def _render_detail(
     )
 
 
-@applicant_view
 @require_POST
+@applicant_view
+@upload_limit("portal:application")
 def respond(request: HttpRequest, case_id: uuid.UUID) -> HttpResponse:
     case = _case(request, case_id)
     definition = _definition(case)
