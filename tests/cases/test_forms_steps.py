@@ -221,6 +221,15 @@ def test_money_field_keeps_decimals_and_rejects_text(packs: dict[str, ServiceDef
     )
     assert ok.is_valid(), ok.errors
     assert ok.answers()["share_capital"] == 1000000.5
+    typed = SectionForm(
+        business.form,
+        capital,
+        answers=answers,
+        data={"share_capital": "1 000 000,50", "partners_count": " 2 "},
+    )
+    assert typed.is_valid(), typed.errors
+    assert typed.answers()["share_capital"] == 1000000.5
+    assert typed.answers()["partners_count"] == 2
     bad = SectionForm(
         business.form,
         capital,

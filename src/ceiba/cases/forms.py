@@ -280,6 +280,25 @@ class RenderedField:
         return [str(error) for error in self.bound.errors]
 
 
+def _typed_number(value: Any) -> Any:
+    """Accept what people type on phones: spaces as thousands separators, a decimal comma."""
+    if isinstance(value, str):
+        value = "".join(value.split()).replace("\u202f", "").replace("\u00a0", "")
+        if value.count(",") == 1 and "." not in value:
+            value = value.replace(",", ".")
+    return value
+
+
+class AmountField(forms.DecimalField):
+    def to_python(self, value: Any) -> Any:
+        return super().to_python(_typed_number(value))
+
+
+class WholeNumberField(forms.IntegerField):
+    def to_python(self, value: Any) -> int | None:
+        return super().to_python(_typed_number(value))
+
+
 class SectionForm(forms.Form):
     """The questions of one section, bound to the saved answers as initial values.
 
@@ -419,7 +438,7 @@ class SectionForm(forms.Form):
         minimum, maximum = prop.get("minimum"), prop.get("maximum")
         field: forms.Field
         if prop.get("type") == "integer":
-            field = forms.IntegerField(
+            field = WholeNumberField(
                 required=required,
                 min_value=minimum,
                 max_value=maximum,
@@ -427,7 +446,7 @@ class SectionForm(forms.Form):
             )
             messages["invalid"] = _("“%(label)s” must be a whole number") % {"label": label}
         else:
-            field = forms.DecimalField(
+            field = AmountField(
                 required=required,
                 min_value=Decimal(str(minimum)) if minimum is not None else None,
                 max_value=Decimal(str(maximum)) if maximum is not None else None,
