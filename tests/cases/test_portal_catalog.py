@@ -81,3 +81,21 @@ def test_another_administration_does_not_list_these_services(
     client = english(Client(HTTP_HOST=tenant_b.host))
     assert "0 services" in client.get("/services/").content.decode()
     assert client.get(f"/services/{BIRTH_CODE}/").status_code == 404
+
+
+@pytest.mark.django_db
+def test_the_list_costs_the_same_for_one_or_many_services(tenant_a: Tenant) -> None:
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    client = english(Client(HTTP_HOST=tenant_a.host))
+
+    def count() -> int:
+        with CaptureQueriesContext(connection) as queries:
+            assert client.get("/services/").status_code == 200
+        return len(queries)
+
+    load_pack(tenant_a, "civil-registry/birth-certificate-copy.yaml")
+    one = count()
+    load_pack(tenant_a, "commerce-registry/business-registration.yaml")
+    assert count() == one

@@ -76,7 +76,7 @@ def service_list(request: HttpRequest) -> HttpResponse:
                 sector=sector,
                 life_event=life_event,
                 text=text,
-            )
+            ).select_related("institution__administration")
         )
     context = {
         "services": services,
