@@ -50,16 +50,14 @@ class DatabaseNodeStore:
             return []
         unique = list(dict.fromkeys(ids))
         table = connection.ops.quote_name(Node._meta.db_table)
-        condition = " OR ".join(['(level = %s AND "index" = %s)'] * len(unique))
-        params: list[int] = [self.log_id]
+        # One point lookup per node, glued with UNION ALL: a long OR lets SQLite's planner
+        # fall back to scanning the whole log.
+        lookup = f'SELECT level, "index", hash FROM {table} WHERE log_id = %s AND level = %s AND "index" = %s'  # noqa: S608, E501 - only placeholders
+        params: list[int] = []
         for node_id in unique:
-            params += [node_id.level, node_id.index]
+            params += [self.log_id, node_id.level, node_id.index]
         with connection.cursor() as cursor:
-            cursor.execute(
-                f'SELECT level, "index", hash FROM {table} '  # noqa: S608 - only placeholders
-                f"WHERE log_id = %s AND ({condition})",
-                params,
-            )
+            cursor.execute(" UNION ALL ".join([lookup] * len(unique)), params)
             found = {(level, index): bytes(digest) for level, index, digest in cursor.fetchall()}
         out = []
         for node_id in ids:

@@ -138,7 +138,9 @@ class Node(models.Model):
     """A perfect subtree's hash: leaves ``[index * 2**level, (index + 1) * 2**level)``."""
 
     pk = models.CompositePrimaryKey("log", "level", "index")
-    log = models.ForeignKey(Log, on_delete=models.PROTECT, related_name="+")
+    # The primary key starts with the log, so a separate index on it would only cost writes
+    # (and tempt SQLite's planner into scanning a whole log).
+    log = models.ForeignKey(Log, on_delete=models.PROTECT, related_name="+", db_index=False)
     level = models.SmallIntegerField()
     index = models.BigIntegerField()
     hash = models.BinaryField(max_length=32)
