@@ -9,7 +9,7 @@ import pytest
 from django.utils import translation
 
 from ceiba.cases.forms import SectionForm, answer_errors, visible_answers, widget_for
-from ceiba.catalog.definition import FieldHints, Form, ServiceDefinition, load_paths
+from ceiba.catalog.definition import FieldHints, Form, Section, ServiceDefinition, load_paths
 
 PACKS = Path(__file__).resolve().parents[2] / "packs"
 
@@ -287,3 +287,28 @@ def _hints(widget: str) -> FieldHints:
     return FieldHints(
         name="x", label={"en": "X"}, help=None, placeholder=None, widget=widget, options={}
     )
+
+
+def test_email_and_phone_widgets(packs: dict[str, ServiceDefinition]) -> None:
+    farmer = packs["agriculture.farmer-input-subsidy"]
+    step = SectionForm(farmer.form, section(farmer, "farmer"))
+    assert step.widgets["mobile_money_number"] == "tel"
+    assert 'type="tel"' in str(step["mobile_money_number"])
+    assert 'autocomplete="tel"' in str(step["mobile_money_number"])
+    schema = {
+        "type": "object",
+        "properties": {"email": {"type": "string", "format": "email"}},
+        "required": ["email"],
+    }
+    contact = Section("contact", {"en": "Contact"}, None, ("email",), None, None)
+    hints = {"email": replace(_hints("email"), name="email", label={"en": "Email"})}
+    form = Form(schema=schema, sections=(contact,), fields=hints)
+    bad = SectionForm(form, contact, data={"email": "not-an-address"})
+    assert not bad.is_valid()
+    assert 'type="email"' in str(bad["email"])
+    assert bad.summary() == [
+        ("id_email", "Enter “Email” as an email address, like name@example.com")
+    ]
+    good = SectionForm(form, contact, data={"email": "awa@example.org"})
+    assert good.is_valid()
+    assert good.answers() == {"email": "awa@example.org"}
