@@ -23,6 +23,9 @@ Set up and run:
                                  --administration SLUG)
   check [--deploy]               check the configuration (with --deploy: for production)
   compiletranslations            compile the translation catalogs
+  ledger init|integrate|verify   create log keys, append pending entries, audit the logs
+  ledger verify-remote URL       audit another log through its public API
+  ledger witness URL --name N    check and cosign another log's checkpoint
 
 Tools (no database needed):
   soc scan PATH... --rules DIR   hunt over event files with Sigma rules
