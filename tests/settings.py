@@ -1,6 +1,15 @@
 """Test settings: the real settings, with the database from CEIBA_TEST_DATABASE_URL when set."""
 
+import atexit
 import os
+import shutil
+import tempfile
+
+# Runtime files of the test run (keys, media, job queue) go to a throwaway folder, not var/.
+if "CEIBA_VAR_DIR" not in os.environ:
+    _var = tempfile.mkdtemp(prefix="ceiba-test-var-")
+    os.environ["CEIBA_VAR_DIR"] = _var
+    atexit.register(shutil.rmtree, _var, True)
 
 from ceiba.config import ConfigError, _database
 from ceiba.settings import *  # noqa: F403

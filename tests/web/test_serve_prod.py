@@ -46,20 +46,22 @@ def prod_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         CEIBA_SECRET_KEY="x" * 50,
         CEIBA_ALLOWED_HOSTS="127.0.0.1",
         CEIBA_VAR_DIR=str(var_dir),
+        CEIBA_KEY_PASSPHRASE="a long test passphrase for the keys",
     )
     ceiba = [sys.executable, "-m", "ceiba.cli"]
     subprocess.run([*ceiba, "migrate", "-v0"], env=env, check=True, timeout=120)
     subprocess.run([*ceiba, "demo"], env=env, check=True, timeout=120, capture_output=True)
+    subprocess.run([*ceiba, "collectstatic", "--noinput", "-v0"], env=env, check=True, timeout=600)
     port = _free_port()
     server = subprocess.Popen(
-        [*ceiba, "serve", "--prod", "--port", str(port), "--workers", "2"],
+        [*ceiba, "serve", "--prod", "--no-collectstatic", "--port", str(port), "--workers", "2"],
         env=env,
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
     )
     base = f"http://127.0.0.1:{port}"
     try:
-        deadline = time.monotonic() + 60
+        deadline = time.monotonic() + 90
         while time.monotonic() < deadline:
             try:
                 if _get(base + "/healthz")[0] == 200:
@@ -67,7 +69,7 @@ def prod_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
             except OSError:
                 time.sleep(0.3)
         else:
-            pytest.fail("ceiba serve --prod did not answer /healthz within 60 s")
+            pytest.fail("ceiba serve --prod did not answer /healthz within 90 s")
         yield base
     finally:
         server.terminate()

@@ -31,11 +31,17 @@ class Command(BaseCommand):
             help="development: do not run background jobs in this process",
         )
         parser.add_argument("--reload", action="store_true", help="development: reload on changes")
+        parser.add_argument(
+            "--no-collectstatic",
+            action="store_true",
+            help="production: static files were collected already (ceiba collectstatic)",
+        )
 
     def handle(self, *args: Any, **options: Any) -> None:
         bind = f"{options['host']}:{options['port']}"
         if options["prod"]:
-            call_command("collectstatic", interactive=False, verbosity=0)
+            if not options["no_collectstatic"]:
+                call_command("collectstatic", interactive=False, verbosity=0)
             argv = [
                 sys.executable,
                 "-m",
