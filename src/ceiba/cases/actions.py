@@ -499,6 +499,16 @@ def _apply(
         details={"transition": step.name, "from": source, "to": step.target},
     )
     _notify(case, machine, reason.strip() or message.strip())
+    if any(output.state == step.target for output in machine.definition.outputs):
+        _schedule_outputs(case)
+
+
+def _schedule_outputs(case: Case) -> None:
+    """The certificate is rendered and signed by the job queue once the decision commits."""
+    from ceiba.documents.tasks import issue_case_outputs
+
+    case_id = str(case.pk)
+    transaction.on_commit(lambda: issue_case_outputs(case_id))
 
 
 def _enter(case: Case, machine: Machine, state: str, now: datetime) -> None:

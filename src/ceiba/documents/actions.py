@@ -16,6 +16,7 @@ from django.utils import timezone, translation
 
 from ceiba.accounts.models import LegalEntity, User
 from ceiba.accounts.roles import Permission
+from ceiba.cases.models import Case
 from ceiba.documents.administration_pki import institution_code, signing_pki
 from ceiba.documents.certificates import TEMPLATES
 from ceiba.documents.errors import DocumentError, DocumentErrorCode
@@ -227,3 +228,43 @@ def do_record_verification(
             reference=f"document:{document.number}",
             details={"method": method},
         )
+
+
+def do_issue_case_outputs(case: Case, *, actor: User | None = None) -> list[IssuedDocument]:
+    """Issue every output the case's service definition names for the state the case is in.
+
+    Safe to run twice: an output already issued for this case (same reference and template)
+    is not issued again. Called by the job queue after a transition commits, and by the demo.
+    """
+    from ceiba.catalog.queries import definition_for
+
+    if not case.reference:
+        return []
+    definition = definition_for(case.service_version)
+    issued = []
+    for output in definition.outputs:
+        if output.state != case.state:
+            continue
+        already = IssuedDocument.objects.filter(
+            administration=case.administration,
+            case_reference=case.reference,
+            template=output.template,
+        ).exists()
+        if already:
+            continue
+        language = case.language or case.administration.default_language
+        issued.append(
+            do_issue_document(
+                administration=case.administration,
+                institution=case.institution,
+                applicant=case.applicant,
+                template=output.template,
+                answers=case.answers,
+                language=language,
+                title=localized(output.title, language, case.administration.default_language),
+                legal_entity=case.legal_entity,
+                case_reference=case.reference,
+                actor=actor,
+            )
+        )
+    return issued

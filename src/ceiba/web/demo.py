@@ -95,6 +95,7 @@ class DemoResult:
     administration: Administration
     created: bool
     credentials: list[DemoCredential]
+    certificate_path: str | None = None
 
 
 def _set_credentials(user: User) -> DemoCredential:
@@ -160,8 +161,10 @@ def load_demo(*, reset_passwords: bool = False) -> DemoResult:
     _load_packs(administration)
     from ceiba.documents.demo import issue_demo_certificate
 
-    issue_demo_certificate(administration)
-    return DemoResult(administration, created, credentials)
+    certificate = issue_demo_certificate(administration)
+    return DemoResult(
+        administration, created, credentials, certificate.pdf.path if certificate else None
+    )
 
 
 def _load_packs(administration: Administration) -> None:

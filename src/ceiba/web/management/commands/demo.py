@@ -27,6 +27,11 @@ class Command(BaseCommand):
         name = result.administration.names.get("fr", result.administration.slug)
         state = "created" if result.created else "already present"
         self.stdout.write(f"Demo administration '{name}': {state}.")
+        if result.certificate_path:
+            self.stdout.write(
+                f"A demo application was approved and its signed certificate issued: "
+                f"{result.certificate_path} (check it at /verify, or with `ceiba verify`)."
+            )
         if not result.credentials:
             self.stdout.write(
                 "Demo accounts exist already; their passwords were printed when they were "
