@@ -19,6 +19,7 @@ def ledger_var(settings: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -
     """Keys and witness state under a temporary var directory."""
     settings.VAR_DIR = tmp_path
     monkeypatch.setenv("CEIBA_KEY_PASSPHRASE", "a test passphrase, long enough")
+    monkeypatch.delenv("CEIBA_KEYS_DIR", raising=False)
     return tmp_path
 
 
@@ -41,9 +42,7 @@ def record_accesses(tenant: Tenant, count: int, **overrides: Any) -> list[Ledger
 
 
 @pytest.fixture
-def grown_log(
-    tenant_a: Tenant, ledger_var: Path
-) -> Callable[[int], Log]:
+def grown_log(tenant_a: Tenant, ledger_var: Path) -> Callable[[int], Log]:
     """Initialize tenant A's log, then grow it by n entries and integrate (a checkpoint each)."""
     actions.do_init_log(tenant_a.administration, actor=None)
 

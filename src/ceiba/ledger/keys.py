@@ -1,4 +1,4 @@
-"""The logs' Ed25519 signing keys, encrypted at rest under ``<CEIBA_VAR_DIR>/keys``.
+"""The logs' Ed25519 signing keys, encrypted at rest under ``CEIBA_KEYS_DIR`` (``var/keys``).
 
 Each administration's log key is a PKCS#8 PEM file ``ledger-<slug>.key.pem`` (mode 0600),
 encrypted with the passphrase from ``CEIBA_KEY_PASSPHRASE``. In development, when that variable
@@ -23,11 +23,14 @@ from django.conf import settings
 from ceiba.ledger.errors import LedgerError, LedgerErrorCode
 
 PASSPHRASE_ENV = "CEIBA_KEY_PASSPHRASE"  # noqa: S105 - a variable name, not a secret
+KEYS_DIR_ENV = "CEIBA_KEYS_DIR"
 _LABEL = re.compile(r"^[a-z0-9][a-z0-9._-]{0,120}$")
 
 
 def key_directory() -> Path:
-    return Path(settings.VAR_DIR) / "keys"
+    """``CEIBA_KEYS_DIR`` (shared with the document PKI), by default ``<CEIBA_VAR_DIR>/keys``."""
+    configured = os.environ.get(KEYS_DIR_ENV, "").strip()
+    return Path(configured) if configured else Path(settings.VAR_DIR) / "keys"
 
 
 def passphrase() -> bytes:

@@ -77,7 +77,9 @@ class LedgerEntry(TenantModel):
     """
 
     id = models.BigAutoField(primary_key=True)
-    log = models.ForeignKey(Log, on_delete=models.PROTECT, related_name="entries")
+    # Indexes led by the log (unique index, pending) and by the subject cover these foreign
+    # keys; one more index each would only slow the integrator's updates.
+    log = models.ForeignKey(Log, on_delete=models.PROTECT, related_name="entries", db_index=False)
     index = models.BigIntegerField(null=True, blank=True)
     kind = models.CharField(max_length=32, choices=EntryKind.choices)
     recorded_at = models.DateTimeField(default=timezone.now)
@@ -90,7 +92,12 @@ class LedgerEntry(TenantModel):
         Institution, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
     )
     subject = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        db_index=False,
     )
     subject_national_id = models.CharField(max_length=64, blank=True, default="")
     purpose = models.TextField(blank=True, default="")
