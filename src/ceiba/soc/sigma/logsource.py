@@ -204,6 +204,19 @@ def windows_profile(channel: str, event_id: int | None, event_type: str | None) 
     )
 
 
+def windows_profiles() -> frozenset[SourceProfile]:
+    """Every profile a Windows event can get: each channel with each event id the table knows."""
+    out = {SourceProfile(product="windows"), windows_profile("", None, None)}
+    for service, channels in _SERVICE_CHANNELS.items():
+        rows = [(ids, etype) for _, svc, ids, etype, _ in _CATEGORY_EVENTS if svc == service]
+        for channel in channels:
+            out.add(windows_profile(channel, None, None))
+            for ids, etype in rows:
+                for event_id in ids:
+                    out.add(windows_profile(channel, event_id, etype))
+    return frozenset(out)
+
+
 CEIBA_CATEGORIES = frozenset({"authentication", "iam", "configuration", "web", "api"})
 
 

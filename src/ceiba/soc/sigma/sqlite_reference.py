@@ -5,10 +5,11 @@ columns are ``TEXT COLLATE NOCASE``, as Zircolite builds it. Two modes:
 
 * :func:`reference_matches`: each rule's query runs only over the events of the rule's log source
   (the same routing as the engine), so only matching semantics are compared.
-* :func:`zircolite_pipeline`: log-source conditions (``EventID``/``Channel``) are added to each
-  query by a pySigma processing pipeline, as Zircolite's Sysmon/Windows pipelines do; the
-  ``pysigma-pipeline-sysmon``/``-windows`` packages require pySigma < 2, so the pipeline is built
-  here with pySigma's own API from the same thor.yml table the engine uses.
+* :func:`zircolite_matches`: as Zircolite runs it: every rule's query over the whole table, the
+  log-source conditions (``Channel``/``EventID``/``EventType``) made part of each query by the
+  processing pipeline of :func:`zircolite_pipeline`. The official ``pysigma-pipeline-sysmon`` and
+  ``-windows`` packages require pySigma < 2, so the pipeline is built with pySigma's own API from
+  the same thor.yml table the engine routes with.
 """
 
 from __future__ import annotations
@@ -16,26 +17,33 @@ from __future__ import annotations
 import json
 import re
 import sqlite3
+import time
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 import yaml
 from sigma.collection import SigmaCollection
+from sigma.correlations import SigmaCorrelationRule
 from sigma.exceptions import SigmaError
-from sigma.processing.conditions import LogsourceCondition
+from sigma.processing.conditions import LogsourceCondition, RuleProcessingCondition
 from sigma.processing.pipeline import ProcessingItem, ProcessingPipeline
-from sigma.processing.transformations import AddConditionTransformation
-from sigma.rule import SigmaRule
+from sigma.processing.transformations import (
+    AddConditionTransformation,
+    RuleFailureTransformation,
+)
+from sigma.rule import SigmaDetection, SigmaRule
 
 from ceiba.soc.sigma.logsource import (
     _CATEGORY_EVENTS,
     _SERVICE_CHANNELS,
     SourceProfile,
     rule_applies,
+    windows_profiles,
 )
 
 _MISSING_COLUMN = re.compile(r"no such column: (.+)$")
+UNMAPPED = "log source has no Windows channel/event id in the mapping (thor.yml)"
 
 
 @dataclass
@@ -43,30 +51,79 @@ class SqliteRun:
     matches: set[tuple[int, str]] = field(default_factory=set)
     unconverted: dict[str, str] = field(default_factory=dict)  # rule id -> reason
     failed: dict[str, str] = field(default_factory=dict)  # rule id -> sqlite error
+    queries: int = 0
     convert_seconds: float = 0.0
     insert_seconds: float = 0.0
     query_seconds: float = 0.0
 
 
+@dataclass
+class AddAlternativesTransformation(AddConditionTransformation):
+    """AND each rule condition with an OR of condition maps: ``(A and B) or (C and D)``.
+
+    ``process_creation`` is Sysmon 1 in the Sysmon channel *or* 4688 in the Security channel;
+    a single condition map (``EventID: [1, 4688], Channel: [...]``) would also admit the cross
+    pairs.
+    """
+
+    alternatives: list[dict[str, Any]] = field(default_factory=list)
+
+    def apply(self, rule: SigmaRule | SigmaCorrelationRule) -> None:
+        if isinstance(rule, SigmaRule):
+            rule.detection.detections[self.name] = SigmaDetection(
+                detection_items=[SigmaDetection.from_definition(a) for a in self.alternatives]
+            )
+            self.processing_item_applied(rule.detection.detections[self.name])
+            # Skip AddConditionTransformation.apply (it would rebuild from ``conditions``).
+            super(AddConditionTransformation, self).apply(rule)
+
+
+@dataclass
+class UnmappedLogsourceCondition(RuleProcessingCondition):
+    """The rule's log source routes to no Windows event (other product, unknown category...)."""
+
+    def match(self, rule: SigmaRule | SigmaCorrelationRule) -> bool:
+        if not isinstance(rule, SigmaRule):
+            return False
+        return not any(rule_applies(rule.logsource, p) for p in _WINDOWS_PROFILES)
+
+
+_WINDOWS_PROFILES = windows_profiles()
+
+
 def zircolite_pipeline() -> ProcessingPipeline:
-    """Log-source conditions as Zircolite's Sysmon/Windows pipelines add them."""
-    items: list[ProcessingItem] = []
-    seen: set[str] = set()
+    """Log-source conditions as Zircolite's Sysmon/Windows pipelines add them to each query.
+
+    Rules whose log source cannot apply to a Windows event fail conversion with
+    :data:`UNMAPPED` (Zircolite converts only Windows rules for Windows logs).
+    """
+    items: list[ProcessingItem] = [
+        ProcessingItem(
+            identifier="ceiba_unmapped_logsource",
+            transformation=RuleFailureTransformation(UNMAPPED),
+            rule_conditions=[UnmappedLogsourceCondition()],
+        )
+    ]
+    by_category: dict[str, list[dict[str, Any]]] = {}
     for category, service, event_ids, event_type, _ in _CATEGORY_EVENTS:
-        if category in seen:
-            continue  # the first (Sysmon) source of a category, as the Sysmon pipeline does
-        seen.add(category)
-        cond: dict[str, Any] = {
-            "EventID": list(event_ids) if len(event_ids) > 1 else event_ids[0],
-            "Channel": list(_SERVICE_CHANNELS.get(service, ())) or service,
-        }
-        if event_type is not None:
-            cond["EventType"] = event_type
+        alternatives = by_category.setdefault(category, [])
+        channel_list = list(_SERVICE_CHANNELS[service])
+        # Rows of one category and service that differ only in event ids share one map.
+        for alt in alternatives:
+            if alt["Channel"] == channel_list and alt.get("EventType") == event_type:
+                alt["EventID"] = [*alt["EventID"], *event_ids]
+                break
+        else:
+            alt = {"Channel": channel_list, "EventID": list(event_ids)}
+            if event_type is not None:
+                alt["EventType"] = event_type
+            alternatives.append(alt)
+    for category, alternatives in by_category.items():
         items.append(
             ProcessingItem(
                 identifier=f"ceiba_logsource_{category}",
-                transformation=AddConditionTransformation(cond),
-                rule_conditions=[LogsourceCondition(category=category, product="windows")],
+                transformation=AddAlternativesTransformation(alternatives=alternatives),
+                rule_conditions=[LogsourceCondition(category=category)],
             )
         )
     for service, channels in _SERVICE_CHANNELS.items():
@@ -74,7 +131,7 @@ def zircolite_pipeline() -> ProcessingPipeline:
             ProcessingItem(
                 identifier=f"ceiba_service_{service}",
                 transformation=AddConditionTransformation({"Channel": list(channels)}),
-                rule_conditions=[LogsourceCondition(product="windows", service=service)],
+                rule_conditions=[LogsourceCondition(service=service)],
             )
         )
     return ProcessingPipeline(name="ceiba windows log sources", priority=20, items=items)
@@ -150,8 +207,6 @@ def reference_matches(
     events: Sequence[tuple[SourceProfile, dict[str, Any]]],
 ) -> SqliteRun:
     """(event index, rule id) pairs per the SQLite backend, routed like the engine."""
-    import time
-
     from sigma.backends.sqlite import sqliteBackend
 
     run = SqliteRun()
@@ -185,6 +240,43 @@ def reference_matches(
             except sqlite3.Error as e:
                 run.failed[rid] = str(e)
         run.query_seconds += time.perf_counter() - t0
+    return run
+
+
+def zircolite_matches(
+    rules: Iterable[SigmaRule],
+    events: Sequence[tuple[SourceProfile, dict[str, Any]]],
+) -> SqliteRun:
+    """(event index, rule id) pairs as Zircolite finds them: every query over the whole table.
+
+    Converting with the pipeline adds detections to the rules: pass freshly parsed rules.
+    """
+    from sigma.backends.sqlite import sqliteBackend
+
+    run = SqliteRun()
+    backend = sqliteBackend(processing_pipeline=zircolite_pipeline())
+    queries: list[tuple[str, str]] = []
+    started = time.perf_counter()
+    for rule in rules:
+        try:
+            queries.extend((str(rule.id), q) for q in backend.convert_rule(rule))
+        except (SigmaError, NotImplementedError, TypeError, ValueError) as e:
+            run.unconverted[str(rule.id)] = str(e)
+    run.convert_seconds = time.perf_counter() - started
+    run.queries = len(queries)
+    started = time.perf_counter()
+    db = build_table(events, {})
+    run.insert_seconds = time.perf_counter() - started
+    started = time.perf_counter()
+    for rid, q in queries:
+        try:
+            run.matches.update(
+                (row, rid) for row in _run(db, q.replace("SELECT *", "SELECT _row", 1))
+            )
+        except sqlite3.Error as e:
+            run.failed[rid] = str(e)
+    run.query_seconds = time.perf_counter() - started
+    db.close()
     return run
 
 
