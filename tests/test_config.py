@@ -82,6 +82,9 @@ def test_development_generates_the_secret_key_once(tmp_path: Path) -> None:
         ("CEIBA_SECRET_KEY", "short"),
         ("CEIBA_DATABASE_URL", "sqlite://"),
         ("CEIBA_EMAIL_URL", "ftp://mail"),
+        ("CEIBA_SECRET_KEY", "x" * 60),
+        ("CEIBA_TRUSTED_PROXIES", "10.0.0.0/8,not-an-address"),
+        ("CEIBA_KEY_PASSPHRASE", "short"),
     ],
 )
 def test_each_bad_value_names_its_variable(tmp_path: Path, variable: str, value: str) -> None:
@@ -94,7 +97,8 @@ def test_production_defaults_are_secure(tmp_path: Path) -> None:
     config = load(
         {
             "CEIBA_MODE": "production",
-            "CEIBA_SECRET_KEY": "x" * 50,
+            "CEIBA_SECRET_KEY": "test-secret-" + "0123456789abcdef" * 4,
+            "CEIBA_KEY_PASSPHRASE": "a passphrase for the signing keys",
             "CEIBA_ALLOWED_HOSTS": "gov.example",
             "CEIBA_VAR_DIR": str(tmp_path),
         }
@@ -115,3 +119,27 @@ def test_password_in_database_url_is_never_echoed(tmp_path: Path) -> None:
     with pytest.raises(ConfigError) as excinfo:
         load({"CEIBA_VAR_DIR": str(tmp_path), "CEIBA_DATABASE_URL": "mysql://u:hunter2@h/db"})
     assert "hunter2" not in str(excinfo.value)
+
+
+def test_production_requires_the_key_passphrase(tmp_path: Path) -> None:
+    result = run_ceiba(
+        ["check"],
+        {
+            "CEIBA_MODE": "production",
+            "CEIBA_ALLOWED_HOSTS": "gov.example",
+            "CEIBA_SECRET_KEY": "test-secret-" + "0123456789abcdef" * 4,
+            "CEIBA_VAR_DIR": str(tmp_path),
+        },
+        tmp_path,
+    )
+    assert result.returncode == 2
+    assert result.stderr.startswith("ceiba: configuration error: CEIBA_KEY_PASSPHRASE:")
+    assert result.stderr.count("\n") == 1
+
+
+def test_redis_password_is_never_echoed(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError) as excinfo:
+        load(
+            {"CEIBA_VAR_DIR": str(tmp_path), "CEIBA_REDIS_URL": "http://:TopSecretPw@cache:6379/0"}
+        )
+    assert "TopSecretPw" not in str(excinfo.value)

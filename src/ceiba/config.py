@@ -6,6 +6,7 @@ naming the variable (``ConfigError``) instead of a traceback from deep inside Dj
 
 from __future__ import annotations
 
+import ipaddress
 import os
 import secrets
 import zoneinfo
@@ -47,6 +48,8 @@ class Config:
     email_from: str
     log_level: str
     log_format: str
+    key_passphrase: str | None
+    trusted_proxies: tuple[ipaddress.IPv4Network | ipaddress.IPv6Network, ...]
 
     @property
     def production(self) -> bool:
@@ -104,6 +107,8 @@ def _database(environ: dict[str, str], name: str, default_path: Path) -> dict[st
             raise ConfigError(name, f"the database URL {_redact_url(url)!r} names no database")
         parsed["ENGINE"] = "django.db.backends.postgresql"
         parsed.setdefault("OPTIONS", {})
+        # A database host that drops packets must not hang requests and probes for minutes.
+        parsed["OPTIONS"].setdefault("connect_timeout", 5)
         parsed["CONN_HEALTH_CHECKS"] = True
     parsed["ATOMIC_REQUESTS"] = False
     return parsed
@@ -119,8 +124,10 @@ def _redact_url(url: str) -> str:
 def _secret_key(environ: dict[str, str], mode: str, var_dir: Path) -> str:
     value = _env(environ, "CEIBA_SECRET_KEY")
     if value is not None:
-        if len(value) < 32:
-            raise ConfigError("CEIBA_SECRET_KEY", "must be at least 32 characters long")
+        if len(value) < 50 or len(set(value)) < 5:
+            raise ConfigError(
+                "CEIBA_SECRET_KEY", "must be at least 50 characters long and not repetitive"
+            )
         return value
     if mode == "production":
         raise ConfigError(
@@ -180,7 +187,9 @@ def load(environ: dict[str, str] | None = None) -> Config:
 
     redis_url = _env(env, "CEIBA_REDIS_URL")
     if redis_url is not None and urlparse(redis_url).scheme not in ("redis", "rediss", "unix"):
-        raise ConfigError("CEIBA_REDIS_URL", f"expected redis://HOST:PORT/DB, got {redis_url!r}")
+        raise ConfigError(
+            "CEIBA_REDIS_URL", f"expected redis://HOST:PORT/DB, got {_redact_url(redis_url)!r}"
+        )
 
     email_url = _env(env, "CEIBA_EMAIL_URL")
     if email_url is not None and urlparse(email_url).scheme not in ("smtp", "smtps", "console"):
@@ -197,12 +206,33 @@ def load(environ: dict[str, str] | None = None) -> Config:
     if log_format not in ("json", "text"):
         raise ConfigError("CEIBA_LOG_FORMAT", f"expected json or text, got {log_format!r}")
 
+    secret_key = _secret_key(env, mode, var_dir)
+    key_passphrase = _env(env, "CEIBA_KEY_PASSPHRASE")
+    if key_passphrase is None and mode == "production":
+        raise ConfigError(
+            "CEIBA_KEY_PASSPHRASE",
+            "is required in production mode (it encrypts the signing keys under var/keys)",
+        )
+    if key_passphrase is not None and len(key_passphrase) < 16:
+        raise ConfigError("CEIBA_KEY_PASSPHRASE", "must be at least 16 characters long")
+
+    proxies = []
+    for item in (_env(env, "CEIBA_TRUSTED_PROXIES") or "").split(","):
+        if not item.strip():
+            continue
+        try:
+            proxies.append(ipaddress.ip_network(item.strip(), strict=False))
+        except ValueError:
+            raise ConfigError(
+                "CEIBA_TRUSTED_PROXIES", f"{item.strip()!r} is not an address or network (CIDR)"
+            ) from None
+
     return Config(
         mode=mode,
         base_dir=base_dir,
         var_dir=var_dir,
         debug=debug,
-        secret_key=_secret_key(env, mode, var_dir),
+        secret_key=secret_key,
         database=_database(env, "CEIBA_DATABASE_URL", var_dir / "ceiba.sqlite3"),
         allowed_hosts=allowed_hosts,
         media_root=Path(_env(env, "CEIBA_MEDIA_ROOT") or var_dir / "media").resolve(),
@@ -215,4 +245,6 @@ def load(environ: dict[str, str] | None = None) -> Config:
         email_from=_env(env, "CEIBA_EMAIL_FROM") or "Ceiba <no-reply@localhost>",
         log_level=log_level,
         log_format=log_format,
+        key_passphrase=key_passphrase,
+        trusted_proxies=tuple(proxies),
     )

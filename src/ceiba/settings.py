@@ -42,6 +42,7 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    "ceiba.web.middleware.ProbeMiddleware",
     "ceiba.web.middleware.RequestIdMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
@@ -51,6 +52,7 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "ceiba.accounts.middleware.TenantSessionGuard",
     "django_otp.middleware.OTPMiddleware",
     "ceiba.web.middleware.AdministrationLanguageMiddleware",
     "ceiba.accounts.middleware.StaffTwoFactorMiddleware",
@@ -116,9 +118,11 @@ AXES_USERNAME_CALLABLE = "ceiba.accounts.backends.axes_username"
 AXES_LOCKOUT_CALLABLE = "ceiba.accounts.views.locked_out"
 AXES_RESET_ON_SUCCESS = True
 AXES_VERBOSE = False
-AXES_IPWARE_META_PRECEDENCE_ORDER = ["REMOTE_ADDR"]
+AXES_CLIENT_IP_CALLABLE = "ceiba.web.clientip.client_ip"
+CEIBA_TRUSTED_PROXIES = CONFIG.trusted_proxies
 
 OTP_TOTP_ISSUER = "Ceiba"
+OTP_ADMIN_HIDE_SENSITIVE_DATA = True
 
 # Sessions and cookies.
 SESSION_COOKIE_SECURE = CONFIG.secure_cookies
@@ -195,10 +199,15 @@ FILE_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024
 
 # Background jobs: huey on SQLite by default, on Redis when CEIBA_REDIS_URL is set.
 if CONFIG.redis_url:
+    import redis
+
     HUEY = {
         "huey_class": "huey.PriorityRedisHuey",
         "name": "ceiba",
-        "url": CONFIG.redis_url,
+        # Timeouts: an unreachable Redis must fail a request or probe fast, not hang it.
+        "connection_pool": redis.ConnectionPool.from_url(
+            CONFIG.redis_url, socket_connect_timeout=3, socket_timeout=10
+        ),
         "immediate": False,
     }
 else:
@@ -211,6 +220,7 @@ else:
 
 # Email: SMTP when CEIBA_EMAIL_URL is set, otherwise written to files under var/mail.
 DEFAULT_FROM_EMAIL = CONFIG.email_from
+EMAIL_TIMEOUT = 15
 SERVER_EMAIL = CONFIG.email_from
 if CONFIG.email_url and CONFIG.email_url.startswith("console"):
     EMAIL_BACKEND = "django.core.mail.backends.console.EmailBackend"
@@ -222,7 +232,8 @@ elif CONFIG.email_url:
     EMAIL_HOST_USER = unquote(_email.username or "")
     EMAIL_HOST_PASSWORD = unquote(_email.password or "")
     EMAIL_USE_SSL = _email.scheme == "smtps"
-    EMAIL_USE_TLS = _email.scheme == "smtp" and EMAIL_PORT == 587
+    # STARTTLS on every smtp:// URL unless the operator opts out with ?tls=off.
+    EMAIL_USE_TLS = _email.scheme == "smtp" and "tls=off" not in (_email.query or "")
 else:
     EMAIL_BACKEND = "django.core.mail.backends.filebased.EmailBackend"
     EMAIL_FILE_PATH = str(VAR_DIR / "mail")

@@ -27,7 +27,7 @@ def test_staff_cannot_use_anything_before_two_factor(tenant_a: Tenant, role: str
     page = client.get("/accounts/profile/")
     api = client.get("/api/v1/accounts/me")
     assert page.status_code == 302
-    assert page["Location"] == "/accounts/mfa/verify/"
+    assert page["Location"] == "/accounts/mfa/verify/?next=%2Faccounts%2Fprofile%2F"
     assert api.status_code == 401
     assert api.json()["code"] == "accounts.mfa_required"
 

@@ -11,7 +11,6 @@ from tests.conftest import Tenant
 GOOD = {
     "full_name": "Awa Diallo",
     "email": "Awa@Example.org",
-    "national_id": "NID-77",
     "password1": "mangoes under the ceiba tree",
     "password2": "mangoes under the ceiba tree",
 }
@@ -58,3 +57,11 @@ def test_weak_password_is_refused(tenant_a: Tenant) -> None:
     response = Client(HTTP_HOST=tenant_a.host).post("/accounts/register/", weak)
     assert response.status_code == 200
     assert not User.objects.filter(email="awa@example.org").exists()
+
+
+@pytest.mark.django_db
+def test_a_self_declared_national_id_is_ignored(tenant_a: Tenant) -> None:
+    # Services trust the national id: anybody typing somebody else's must not get it.
+    victim_id = tenant_a.users[Role.CITIZEN].national_id
+    Client(HTTP_HOST=tenant_a.host).post("/accounts/register/", {**GOOD, "national_id": victim_id})
+    assert User.objects.get(email="awa@example.org").national_id == ""

@@ -43,7 +43,7 @@ def prod_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     env.pop("DJANGO_SETTINGS_MODULE", None)
     env.update(
         CEIBA_MODE="production",
-        CEIBA_SECRET_KEY="x" * 50,
+        CEIBA_SECRET_KEY="test-secret-" + "0123456789abcdef" * 4,
         CEIBA_ALLOWED_HOSTS="127.0.0.1",
         CEIBA_VAR_DIR=str(var_dir),
         CEIBA_KEY_PASSPHRASE="a long test passphrase for the keys",

@@ -12,6 +12,7 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from ceiba.accounts.models import ApiToken, LegalEntity, User, hash_token
 from ceiba.accounts.roles import Role
+from ceiba.accounts.secondfactor import recovery_code_hash
 from ceiba.soc.actions import record_security_event
 from ceiba.soc.models import EventAction, EventCategory, EventOutcome
 from ceiba.tenancy.models import Administration, Institution
@@ -64,17 +65,20 @@ def do_register_citizen(
     email: str,
     password: str,
     full_name: str,
-    national_id: str = "",
     language: str = "",
 ) -> User:
-    """A person signs up as a citizen; the account is theirs, so they are its actor."""
+    """A person signs up as a citizen; the account is theirs, so they are its actor.
+
+    No national identification number is taken here: a number anyone may type proves
+    nothing, and services and the data-usage page trust it. It is set by identity proofing
+    (an officer, an eID or the population registry), never self-declared.
+    """
     user = User.objects.create_user(
         email,
         password,
         administration=administration,
         role=Role.CITIZEN,
         full_name=full_name,
-        national_id=national_id,
         preferred_language=language,
     )
     record_security_event(
@@ -128,7 +132,9 @@ def do_regenerate_recovery_codes(user: User, *, actor: User) -> list[str]:
     )
     device.token_set.all().delete()
     codes = [_recovery_code() for _ in range(RECOVERY_CODE_COUNT)]
-    StaticToken.objects.bulk_create([StaticToken(device=device, token=code) for code in codes])
+    StaticToken.objects.bulk_create(
+        [StaticToken(device=device, token=recovery_code_hash(code)) for code in codes]
+    )
     return codes
 
 

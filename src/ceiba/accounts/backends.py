@@ -3,7 +3,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.contrib.auth.backends import ModelBackend
-from django.db.models import Q
+from django.db.models import F, Q
 from django.http import HttpRequest
 
 from ceiba.accounts.models import User
@@ -16,9 +16,12 @@ def account_for_login(request: HttpRequest | None, email: str) -> User | None:
     scope = Q(administration__isnull=True, role=Role.PLATFORM_ADMIN)
     if administration is not None:
         scope |= Q(administration=administration)
+    # Deterministic when a tenant account and a platform admin share an address: the
+    # administration's own account wins on its host.
     return (
         User.objects.filter(scope, email__iexact=email.strip())
         .select_related("administration", "institution")
+        .order_by(F("administration").asc(nulls_last=True))
         .first()
     )
 
@@ -47,7 +50,18 @@ class AdministrationBackend(ModelBackend):
 
 def axes_username(request: HttpRequest, credentials: dict[str, Any] | None) -> str:
     """Lockout key: the same e-mail on two administrations is two accounts."""
-    username = (credentials or {}).get("username") or request.POST.get("username", "")
+    username = str((credentials or {}).get("username") or request.POST.get("username", ""))
+    email = username.strip().lower()
     administration = getattr(request, "administration", None)
+    has_tenant_account = (
+        administration is not None
+        and User.objects.filter(administration=administration, email__iexact=email).exists()
+    )
+    if (
+        not has_tenant_account
+        and User.objects.filter(administration__isnull=True, email__iexact=email).exists()
+    ):
+        # A platform admin signs in on every host: one failure count for all of them.
+        return f"-:{email}"
     slug = administration.slug if administration is not None else "-"
-    return f"{slug}:{str(username).strip().lower()}"
+    return f"{slug}:{email}"

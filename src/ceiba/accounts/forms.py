@@ -85,12 +85,6 @@ class RegistrationForm(forms.Form):
     email = forms.EmailField(
         label=_("Email address"), widget=forms.EmailInput(attrs={"autocomplete": "email"})
     )
-    national_id = forms.CharField(
-        label=_("National identification number"),
-        max_length=64,
-        required=False,
-        help_text=_("As printed on your identity card. You can add it later."),
-    )
     password1 = forms.CharField(
         label=_("Password"),
         strip=False,

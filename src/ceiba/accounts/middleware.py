@@ -1,10 +1,16 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from urllib.parse import urlencode
 
+from django.contrib.auth.models import AnonymousUser
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect
+from django.urls import reverse
 from django_otp.plugins.otp_totp.models import TOTPDevice
+
+from ceiba.soc.actions import record_security_event
+from ceiba.soc.models import EventAction, EventCategory, EventOutcome
 
 # Paths a signed-in staff member may reach before completing two-factor verification.
 MFA_OPEN_PREFIXES = (
@@ -15,6 +21,44 @@ MFA_OPEN_PREFIXES = (
     "/healthz",
     "/readyz",
 )
+
+
+class TenantSessionGuard:
+    """A session belongs to the administration it was opened on.
+
+    Browsers keep cookies per host, but anyone can replay their own cookie on another host:
+    an account of administration A is anonymous on B's host (platform admins excepted).
+    """
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        user = request.user
+        administration = getattr(request, "administration", None)
+        owner = getattr(user, "administration_id", None)
+        if (
+            user.is_authenticated
+            and owner is not None
+            and (administration is None or owner != administration.pk)
+        ):
+            record_security_event(
+                category=EventCategory.IAM,
+                action=EventAction.PERMISSION_DENIED,
+                outcome=EventOutcome.FAILURE,
+                request=request,
+                actor=user,
+                reason="session_of_another_administration",
+            )
+            request.user = AnonymousUser()
+        return self.get_response(request)
+
+
+def needs_second_factor(user: object) -> bool:
+    """Staff always; anyone else who turned two-factor authentication on."""
+    if getattr(user, "is_staff_role", False):
+        return True
+    return TOTPDevice.objects.filter(user=user, confirmed=True).exists()
 
 
 class StaffTwoFactorMiddleware:
@@ -31,11 +75,11 @@ class StaffTwoFactorMiddleware:
         user = request.user
         if (
             user.is_authenticated
-            and getattr(user, "is_staff_role", False)
             and not user.is_verified()  # type: ignore[attr-defined]
-            and not request.path.startswith(MFA_OPEN_PREFIXES)
+            and not request.path_info.startswith(MFA_OPEN_PREFIXES)
+            and needs_second_factor(user)
         ):
-            if request.path.startswith("/api/"):
+            if request.path_info.startswith("/api/"):
                 return JsonResponse(
                     {
                         "type": "about:blank",
@@ -47,6 +91,8 @@ class StaffTwoFactorMiddleware:
                     content_type="application/problem+json",
                 )
             has_device = TOTPDevice.objects.filter(user=user, confirmed=True).exists()
-            target = "accounts:mfa_verify" if has_device else "accounts:mfa_setup"
+            target = reverse("accounts:mfa_verify" if has_device else "accounts:mfa_setup")
+            if request.method == "GET" and request.path_info != "/":
+                target += "?" + urlencode({"next": request.get_full_path()})
             return redirect(target)
         return self.get_response(request)

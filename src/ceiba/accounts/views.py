@@ -13,12 +13,12 @@ from django.urls import reverse_lazy
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 from django_otp import login as otp_login
-from django_otp import match_token
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from ceiba.accounts import actions
 from ceiba.accounts.forms import LoginForm, OtpForm, RegistrationForm, TenantPasswordResetForm
 from ceiba.accounts.models import User
+from ceiba.accounts.secondfactor import verify_second_factor
 from ceiba.soc.actions import record_security_event
 from ceiba.soc.models import EventAction, EventCategory, EventOutcome
 
@@ -82,7 +82,7 @@ def mfa_verify(request: HttpRequest) -> HttpResponse:
         return redirect("accounts:mfa_setup")
     form = OtpForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
-        device = match_token(user, form.cleaned_data["code"])
+        device = verify_second_factor(user, form.cleaned_data["code"])
         if device is not None:
             otp_login(request, device)
             record_security_event(
@@ -162,7 +162,6 @@ def register(request: HttpRequest) -> HttpResponse:
             email=form.cleaned_data["email"],
             password=form.cleaned_data["password1"],
             full_name=form.cleaned_data["full_name"],
-            national_id=form.cleaned_data["national_id"],
             language=getattr(request, "LANGUAGE_CODE", ""),
         )
         auth_login(request, user, backend="ceiba.accounts.backends.AdministrationBackend")

@@ -7,6 +7,7 @@ from django.http import HttpRequest
 
 from ceiba.soc.models import EventAction, EventCategory, EventOutcome, SecurityEvent
 from ceiba.tenancy.models import Administration
+from ceiba.web.clientip import client_ip
 
 logger = logging.getLogger("ceiba.security")
 
@@ -55,7 +56,7 @@ def record_security_event(
         actor_id=actor.pk if actor is not None else None,
         actor_name=(actor.email if actor is not None else actor_name)[:254],
         actor_role=actor.role if actor is not None else "",
-        source_ip=meta.get("REMOTE_ADDR") or None,
+        source_ip=(client_ip(request) if request is not None else None) or None,
         user_agent=str(meta.get("HTTP_USER_AGENT", ""))[:512],
         request_id=getattr(request, "request_id", "") if request is not None else "",
         http_method=request.method or "" if request is not None else "",

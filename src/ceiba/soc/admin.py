@@ -22,3 +22,7 @@ class SecurityEventAdmin(admin.ModelAdmin):
 
     def has_change_permission(self, request: object, obj: object = None) -> bool:
         return False
+
+    def has_delete_permission(self, request: object, obj: object = None) -> bool:
+        # The security log is evidence: nobody deletes from it through the application.
+        return False

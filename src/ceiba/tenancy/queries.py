@@ -12,9 +12,10 @@ def administration_for_host(host: str) -> Administration | None:
     only a registered hostname resolves.
     """
     hostname = host.split(":")[0].lower().rstrip(".")
-    match = Administration.objects.filter(is_active=True, hostnames__hostname=hostname).first()
-    if match is not None:
-        return match
+    registered = Administration.objects.filter(hostnames__hostname=hostname).first()
+    if registered is not None:
+        # A host registered to a deactivated administration serves nobody else's portal.
+        return registered if registered.is_active else None
     active = list(Administration.objects.filter(is_active=True)[:2])
     if len(active) == 1:
         return active[0]

@@ -17,6 +17,26 @@ from ceiba.web.logging import request_id_var
 _REQUEST_ID = re.compile(r"^[A-Za-z0-9._-]{8,64}$")
 
 
+class ProbeMiddleware:
+    """Answer /healthz and /readyz first, whatever the Host header.
+
+    Load balancers and orchestrators probe by IP address; the host check, the HTTPS redirect
+    and the tenant resolution must not turn a healthy process into a failed probe.
+    """
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        from ceiba.web import views
+
+        if request.path_info == "/healthz":
+            return views.healthz(request)
+        if request.path_info == "/readyz":
+            return views.readyz(request)
+        return self.get_response(request)
+
+
 class RequestIdMiddleware:
     """Give each request an id (a valid incoming X-Request-ID is kept), logged and echoed."""
 

@@ -1,8 +1,9 @@
 from __future__ import annotations
 
+import atexit
 import os
+import subprocess
 import sys
-import threading
 from argparse import ArgumentParser
 from typing import Any
 
@@ -13,9 +14,9 @@ from django.core.management.base import BaseCommand
 
 class Command(BaseCommand):
     help = (
-        "Serve the platform. Without --prod: Django's development server with background jobs "
-        "run in-process. With --prod: gunicorn with N workers and static files via WhiteNoise "
-        "(run `ceiba worker` separately)."
+        "Serve the platform. Without --prod: Django's development server, with a background-job "
+        "worker process started alongside. With --prod: gunicorn with N workers and static "
+        "files via WhiteNoise (run `ceiba worker` separately)."
     )
 
     def add_arguments(self, parser: ArgumentParser) -> None:
@@ -28,7 +29,7 @@ class Command(BaseCommand):
         parser.add_argument(
             "--no-worker",
             action="store_true",
-            help="development: do not run background jobs in this process",
+            help="development: do not start a background-job worker alongside",
         )
         parser.add_argument("--reload", action="store_true", help="development: reload on changes")
         parser.add_argument(
@@ -58,16 +59,27 @@ class Command(BaseCommand):
             ]
             os.execv(sys.executable, argv)  # noqa: S606 - replaces this process with gunicorn
         if not options["no_worker"]:
-            start_inprocess_worker()
+            start_worker_process()
         call_command("runserver", bind, use_reloader=options["reload"], use_threading=True)
 
 
-def start_inprocess_worker() -> None:
-    """Run huey's consumer on threads of this process (the embedded default)."""
-    from huey.contrib.djhuey import HUEY
+def start_worker_process() -> subprocess.Popen[bytes] | None:
+    """Run `ceiba worker` next to the development server; stopped when the server stops.
 
-    if getattr(settings, "HUEY", {}).get("immediate"):
-        return
-    consumer = HUEY.create_consumer(workers=1, worker_type="thread", periodic=True)
-    thread = threading.Thread(target=consumer.start, name="huey-consumer", daemon=True)
-    thread.start()
+    A separate process, exactly as in production: it discovers every app's tasks, handles
+    signals, and runs the periodic jobs.
+    """
+    if getattr(settings, "HUEY", {}).get("immediate") or os.environ.get("RUN_MAIN") == "true":
+        return None
+    worker = subprocess.Popen([sys.executable, "-m", "ceiba.cli", "worker", "--workers", "1"])
+    atexit.register(_stop, worker)
+    return worker
+
+
+def _stop(worker: subprocess.Popen[bytes]) -> None:
+    if worker.poll() is None:
+        worker.terminate()
+        try:
+            worker.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            worker.kill()
