@@ -84,3 +84,38 @@ def test_createadmin_refuses_an_unknown_administration() -> None:
         call_command(
             "createadmin", email="x@example.org", administration="nope", generate_password=True
         )
+
+
+@pytest.mark.django_db
+def test_createuser_makes_an_officer_of_an_institution(tenant_a: Tenant, capsys: Any) -> None:
+    call_command(
+        "createuser",
+        email="new.officer@alpha.example",
+        role="officer",
+        administration="alpha",
+        institution="GOV/70000001",
+    )
+    user = User.objects.get(email="new.officer@alpha.example")
+    assert user.institution == tenant_a.institution
+    assert user.is_staff_role
+    assert "Password (shown once): " in capsys.readouterr().out
+
+
+@pytest.mark.django_db
+def test_createuser_refuses_an_officer_without_institution(tenant_a: Tenant) -> None:
+    with pytest.raises(CommandError, match="needs --institution"):
+        call_command("createuser", email="x@alpha.example", role="officer", administration="alpha")
+
+
+@pytest.mark.django_db
+def test_apitoken_create_use_and_revoke(tenant_a: Tenant, capsys: Any) -> None:
+    from django.test import Client
+
+    analyst = tenant_a.users[Role.SOC_ANALYST]
+    call_command("apitoken", "create", administration="alpha", email=analyst.email, name="siem")
+    clear = capsys.readouterr().out.strip().splitlines()[-1]
+    client = Client(HTTP_HOST=tenant_a.host)
+    auth = {"HTTP_AUTHORIZATION": f"Bearer {clear}"}
+    assert client.get("/api/v1/soc/security-events", **auth).status_code == 200
+    call_command("apitoken", "revoke", clear[:12])
+    assert client.get("/api/v1/soc/security-events", **auth).status_code == 401

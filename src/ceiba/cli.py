@@ -21,6 +21,8 @@ Set up and run:
   demo [--reset-passwords]       load the demo administration, institutions and one user per role
   createadmin --email EMAIL      create a platform administrator (or an administration's, with
                                  --administration SLUG)
+  createuser --role ROLE ...     create an officer, supervisor, SOC analyst... account
+  apitoken create|list|revoke    manage API tokens of institutions' client systems
   check [--deploy]               check the configuration (with --deploy: for production)
   compiletranslations            compile the translation catalogs
   ledger init|integrate|verify   create log keys, append pending entries, audit the logs

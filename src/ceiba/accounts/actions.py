@@ -170,3 +170,12 @@ def do_create_api_token(
 def do_revoke_api_token(token: ApiToken, *, actor: User) -> None:
     token.revoked_at = timezone.now()
     token.save(update_fields=["revoked_at"])
+    record_security_event(
+        category=EventCategory.IAM,
+        action=EventAction.ADMIN_CHANGE,
+        outcome=EventOutcome.SUCCESS,
+        actor=actor,
+        administration=token.administration,
+        target=f"accounts.apitoken:{token.pk}",
+        details={"change": "api token revoked", "name": token.name},
+    )
