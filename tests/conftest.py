@@ -68,15 +68,16 @@ def make_tenant(slug: str, host: str, language: str = "fr") -> Tenant:
     return tenant
 
 
-@pytest.fixture(scope="session", autouse=True)
-def _compiled_translations() -> None:
-    """Tests read the catalogs as users do: compiled (make install does it too)."""
-    from pathlib import Path
+def pytest_collection_modifyitems(config: Any, items: list[Any]) -> None:
+    """Tests marked `postgres` need PostgreSQL semantics: skipped, with a reason, on SQLite."""
+    from django.conf import settings
 
-    import ceiba
-    from ceiba.web.management.commands.compiletranslations import compile_catalogs
-
-    compile_catalogs(Path(ceiba.__file__).parent)
+    if "postgresql" in settings.DATABASES["default"]["ENGINE"]:
+        return
+    skip = pytest.mark.skip(reason="needs PostgreSQL (set CEIBA_TEST_DATABASE_URL)")
+    for item in items:
+        if "postgres" in item.keywords:
+            item.add_marker(skip)
 
 
 @pytest.fixture

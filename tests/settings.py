@@ -11,9 +11,14 @@ if "CEIBA_VAR_DIR" not in os.environ:
     os.environ["CEIBA_VAR_DIR"] = _var
     atexit.register(shutil.rmtree, _var, True)
 
-from ceiba.config import ConfigError, _database
-from ceiba.settings import *  # noqa: F403
-from ceiba.settings import CONFIG, HUEY
+from ceiba.i18n import compile_catalogs
+
+# Compile the catalogs before Django loads any: tests read them as users do.
+compile_catalogs()
+
+from ceiba.config import ConfigError, _database  # noqa: E402
+from ceiba.settings import *  # noqa: E402, F403
+from ceiba.settings import CONFIG, HUEY  # noqa: E402
 
 _test_url = os.environ.get("CEIBA_TEST_DATABASE_URL")
 if _test_url:
