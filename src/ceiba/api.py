@@ -5,6 +5,7 @@ Errors are RFC 9457 problem+json documents with a stable `code`.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from django.http import HttpRequest, HttpResponse
@@ -81,29 +82,49 @@ def problem(request: HttpRequest, status: int, code: str, title: str, **extra: A
     return response
 
 
-@api.exception_handler(ValidationError)
-def _validation_error(request: HttpRequest, exc: ValidationError) -> HttpResponse:
-    errors = [
-        {
-            "path": ".".join(str(part) for part in error.get("loc", [])),
-            "message": error.get("msg", ""),
-        }
-        for error in exc.errors
-    ]
-    return problem(request, 422, "request.invalid", _("The request is not valid."), errors=errors)
+ErrorResponder = Callable[..., HttpResponse]
 
 
-@api.exception_handler(AuthenticationError)
-def _authentication_error(request: HttpRequest, exc: AuthenticationError) -> HttpResponse:
-    return problem(request, 401, "auth.required", _("Authentication is required."))
+def install_error_handlers(
+    target: NinjaAPI, respond: ErrorResponder, *, validation_status: int = 422
+) -> None:
+    """Answer validation, authentication and HTTP errors of `target` with `respond`.
+
+    `respond(request, status, code, title, **extra)` writes the error body: RFC 9457
+    problem+json here, the GovStack building block's error shape in its facade.
+    """
+
+    def validation_error(request: HttpRequest, exc: Any) -> HttpResponse:
+        errors = [
+            {
+                "path": ".".join(str(part) for part in error.get("loc", [])),
+                "message": error.get("msg", ""),
+            }
+            for error in exc.errors
+        ]
+        return respond(
+            request,
+            validation_status,
+            "request.invalid",
+            _("The request is not valid."),
+            errors=errors,
+        )
+
+    def authentication_error(request: HttpRequest, exc: Any) -> HttpResponse:
+        return respond(request, 401, "auth.required", _("Authentication is required."))
+
+    def http_error(request: HttpRequest, exc: Any) -> HttpResponse:
+        code = {403: "auth.forbidden", 404: "not_found", 400: "request.invalid"}.get(
+            exc.status_code, "error"
+        )
+        return respond(request, exc.status_code, code, str(exc))
+
+    target.add_exception_handler(ValidationError, validation_error)
+    target.add_exception_handler(AuthenticationError, authentication_error)
+    target.add_exception_handler(HttpError, http_error)
 
 
-@api.exception_handler(HttpError)
-def _http_error(request: HttpRequest, exc: HttpError) -> HttpResponse:
-    code = {403: "auth.forbidden", 404: "not_found", 400: "request.invalid"}.get(
-        exc.status_code, "error"
-    )
-    return problem(request, exc.status_code, code, str(exc))
+install_error_handlers(api, problem)
 
 
 def _register_routers() -> None:

@@ -29,14 +29,14 @@ from django.http import HttpRequest, HttpResponse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from ninja import File, NinjaAPI, Query, Schema
-from ninja.errors import AuthenticationError, HttpError, ValidationError
+from ninja.errors import HttpError
 from ninja.files import UploadedFile as NinjaUploadedFile
 from pydantic import Field
 
 from ceiba.accounts.models import User
 from ceiba.accounts.permissions import require_permission
 from ceiba.accounts.roles import Permission, Role
-from ceiba.api import ApiTokenAuth, TenantSessionAuth
+from ceiba.api import ApiTokenAuth, TenantSessionAuth, install_error_handlers
 from ceiba.cases import actions, queries
 from ceiba.cases.errors import CaseError
 from ceiba.cases.models import Case, Phase
@@ -81,29 +81,7 @@ def error(request: HttpRequest, status: int, code: str, message: str, **extra: A
     return govstack_api.create_response(request, body, status=status)
 
 
-@govstack_api.exception_handler(ValidationError)
-def _validation_error(request: HttpRequest, exc: ValidationError) -> HttpResponse:
-    errors = [
-        {
-            "path": ".".join(str(part) for part in item.get("loc", [])),
-            "message": item.get("msg", ""),
-        }
-        for item in exc.errors
-    ]
-    return error(request, 400, "request.invalid", _("The request is not valid."), errors=errors)
-
-
-@govstack_api.exception_handler(AuthenticationError)
-def _authentication_error(request: HttpRequest, exc: AuthenticationError) -> HttpResponse:
-    return error(request, 401, "auth.required", _("Authentication is required."))
-
-
-@govstack_api.exception_handler(HttpError)
-def _http_error(request: HttpRequest, exc: HttpError) -> HttpResponse:
-    code = {403: "auth.forbidden", 404: "not_found", 400: "request.invalid"}.get(
-        exc.status_code, "error"
-    )
-    return error(request, exc.status_code, code, str(exc))
+install_error_handlers(govstack_api, error, validation_status=400)
 
 
 @govstack_api.exception_handler(CaseError)
