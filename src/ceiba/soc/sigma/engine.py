@@ -1,9 +1,10 @@
 """The detection engine: route by log source, prefilter by literals, evaluate candidates exactly.
 
 For each distinct :class:`SourceProfile` the engine builds (once, lazily) a route: the rules whose
-``logsource`` applies, the fields they read, and an Aho-Corasick automaton over the literals they
-require. An event is lowercased over those fields only, scanned once by the automaton, and only
-the rules whose required literal occurred (plus the rules without one) are evaluated.
+``logsource`` applies, the fields they read, and a literal scanner (Hyperscan, or an Aho-Corasick
+automaton where Hyperscan is not available) over the literals they require. An event is
+lowercased over those fields only and scanned once, and only the rules whose required literal
+occurred (plus the rules without one) are evaluated.
 """
 
 from __future__ import annotations
@@ -14,7 +15,12 @@ from typing import Any
 
 import ahocorasick
 
-from ceiba.soc.sigma.compiler import LowView, lowered
+try:  # Hyperscan where a wheel exists for the platform; Aho-Corasick serves elsewhere.
+    import hyperscan
+except ImportError:  # pragma: no cover - depends on the platform
+    hyperscan = None  # type: ignore[assignment]
+
+from ceiba.soc.sigma.compiler import LowView
 from ceiba.soc.sigma.logsource import SourceProfile, rule_applies
 from ceiba.soc.sigma.rules import CompiledRule
 
@@ -43,31 +49,42 @@ class Match:
         }
 
 
-@dataclass
+def _literal_rules(
+    needs: list[tuple[int, frozenset[str]]],
+) -> tuple[list[str], list[tuple[int, ...]]]:
+    """Distinct literals, and for each the positions of the rules that require it."""
+    literal_ids: dict[str, int] = {}
+    literal_rules: list[list[int]] = []
+    for i, need in needs:
+        for lit in need:
+            lid = literal_ids.get(lit)
+            if lid is None:
+                lid = literal_ids[lit] = len(literal_rules)
+                literal_rules.append([])
+            literal_rules[lid].append(i)
+    return list(literal_ids), [tuple(x) for x in literal_rules]
+
+
 class _Prefilter:
-    """Aho-Corasick automaton over required literals; literal id -> rule positions."""
+    """Literal id -> rule positions, and a scanner that reports which literals occur."""
 
-    automaton: Any
-    literal_rules: list[tuple[int, ...]]
+    def __init__(self, literals: list[str], literal_rules: list[tuple[int, ...]]) -> None:
+        self.literal_rules = literal_rules
 
-    @classmethod
-    def build(cls, needs: list[tuple[int, frozenset[str]]]) -> _Prefilter | None:
-        if not needs:
-            return None
-        literal_ids: dict[str, int] = {}
-        literal_rules: list[list[int]] = []
-        for i, need in needs:
-            for lit in need:
-                lid = literal_ids.get(lit)
-                if lid is None:
-                    lid = literal_ids[lit] = len(literal_rules)
-                    literal_rules.append([])
-                literal_rules[lid].append(i)
-        automaton = ahocorasick.Automaton(ahocorasick.STORE_INTS)
-        for lit, lid in literal_ids.items():
-            automaton.add_word(lit, lid)
-        automaton.make_automaton()
-        return cls(automaton, [tuple(x) for x in literal_rules])
+    def candidates(self, hay: str, into: set[int]) -> None:
+        """Add the positions of the rules whose required literal occurs in ``hay``."""
+        raise NotImplementedError
+
+
+class _AhoCorasickPrefilter(_Prefilter):
+    """pyahocorasick: reports every occurrence; the portable fallback."""
+
+    def __init__(self, literals: list[str], literal_rules: list[tuple[int, ...]]) -> None:
+        super().__init__(literals, literal_rules)
+        self.automaton = ahocorasick.Automaton(ahocorasick.STORE_INTS)
+        for lid, lit in enumerate(literals):
+            self.automaton.add_word(lit, lid)
+        self.automaton.make_automaton()
 
     def candidates(self, hay: str, into: set[int]) -> None:
         lrules = self.literal_rules
@@ -75,13 +92,48 @@ class _Prefilter:
             into.update(lrules[lid])
 
 
+class _HyperscanPrefilter(_Prefilter):
+    """Hyperscan (vectorised literal matching): each literal is reported once per scan."""
+
+    def __init__(self, literals: list[str], literal_rules: list[tuple[int, ...]]) -> None:
+        assert hyperscan is not None
+        super().__init__(literals, literal_rules)
+        self.database = hyperscan.Database(mode=hyperscan.HS_MODE_BLOCK)
+        self.database.compile(
+            expressions=[lit.encode("utf-8", "surrogatepass") for lit in literals],
+            ids=list(range(len(literals))),
+            elements=len(literals),
+            flags=hyperscan.HS_FLAG_SINGLEMATCH,
+            literal=True,
+        )
+
+    def candidates(self, hay: str, into: set[int]) -> None:
+        lrules = self.literal_rules
+
+        def found(lid: int, start: int, end: int, flags: int, context: Any) -> None:
+            into.update(lrules[lid])
+
+        self.database.scan(hay.encode("utf-8", "surrogatepass"), match_event_handler=found)
+
+
+SCANNERS: dict[str, type[_Prefilter]] = {"aho-corasick": _AhoCorasickPrefilter}
+if hyperscan is not None:
+    SCANNERS["hyperscan"] = _HyperscanPrefilter
+DEFAULT_SCANNER = "hyperscan" if hyperscan is not None else "aho-corasick"
+
+
+def _build_prefilter(needs: list[tuple[int, frozenset[str]]], scanner: str) -> _Prefilter | None:
+    if not needs:
+        return None
+    literals, literal_rules = _literal_rules(needs)
+    return SCANNERS[scanner](literals, literal_rules)
+
+
 @dataclass
 class _Route:
     rules: list[CompiledRule]
-    fields: frozenset[str]  # what field rules read: their literals are searched there
-    always: tuple[int, ...]
-    field_filter: _Prefilter | None
-    keyword_filter: _Prefilter | None  # keyword rules: literals searched in every field
+    always: tuple[int, ...]  # rules without a required literal: always evaluated
+    prefilter: _Prefilter | None  # literals searched in every field's lowered value
 
 
 @dataclass
@@ -101,6 +153,7 @@ class Engine:
 
     rules: Sequence[CompiledRule]
     prefilter: bool = True
+    scanner: str = DEFAULT_SCANNER
     stats: EngineStats = field(default_factory=EngineStats)
     _routes: dict[SourceProfile, _Route] = field(default_factory=dict, repr=False)
 
@@ -115,24 +168,15 @@ class Engine:
 
     def _build_route(self, profile: SourceProfile) -> _Route:
         rules = [r for r in self.rules if rule_applies(r.logsource, profile)]
-        fields: set[str] = set()
         always: list[int] = []
-        field_needs: list[tuple[int, frozenset[str]]] = []
-        keyword_needs: list[tuple[int, frozenset[str]]] = []
+        needs: list[tuple[int, frozenset[str]]] = []
         for i, r in enumerate(rules):
             if not self.prefilter or not r.need:
                 always.append(i)
-            elif r.keywords:
-                keyword_needs.append((i, r.need))
             else:
-                field_needs.append((i, r.need))
-                fields |= r.fields
+                needs.append((i, r.need))
         return _Route(
-            rules=rules,
-            fields=frozenset(fields),
-            always=tuple(always),
-            field_filter=_Prefilter.build(field_needs),
-            keyword_filter=_Prefilter.build(keyword_needs),
+            rules=rules, always=tuple(always), prefilter=_build_prefilter(needs, self.scanner)
         )
 
     def match(self, profile: SourceProfile, event: Mapping[str, Any]) -> list[CompiledRule]:
@@ -146,18 +190,20 @@ class Engine:
             return []
         low = LowView(event)
         order: Iterable[int]
-        if route.field_filter is None and route.keyword_filter is None:
+        if route.prefilter is None:
             order = route.always
-            self.stats.evaluations += len(route.always)
         else:
             candidates = set(route.always)
-            if route.field_filter is not None:
-                route.field_filter.candidates(_field_haystack(event, route.fields, low), candidates)
-            if route.keyword_filter is not None:
-                route.keyword_filter.candidates(_full_haystack(event), candidates)
+            route.prefilter.candidates(_haystack(event), candidates)
             order = sorted(candidates)
-            self.stats.evaluations += len(candidates)
-        out = [rules[i] for i in order if rules[i].match(event, low)]
+        n = 0
+        out: list[CompiledRule] = []
+        for i in order:
+            n += 1
+            rule = rules[i]
+            if rule.match(event, low):
+                out.append(rule)
+        self.stats.evaluations += n
         self.stats.matches += len(out)
         return out
 
@@ -166,32 +212,18 @@ class Engine:
         return rule.match(event, LowView(event))
 
 
-def _field_haystack(event: Mapping[str, Any], fields: frozenset[str], low: LowView) -> str:
-    parts: list[str] = []
-    for k, v in event.items():
-        if k not in fields:
-            continue
-        x = lowered(v)
-        low[k] = x
-        if x is None:
-            continue
-        if x.__class__ is str:
-            parts.append(x)  # type: ignore[arg-type]
-        else:
-            parts.extend(x)
-    return _SEP.join(parts)
+def _haystack(event: Mapping[str, Any]) -> str:
+    """Every field value, lowercased, separated by NUL: each field's lowered text is a substring.
+
+    Field literals are searched here too (not only in the fields their rules read): a literal
+    found elsewhere only adds a candidate, and one text is built and scanned per event.
+    """
+    return _SEP.join([v if v.__class__ is str else _text(v) for v in event.values()]).lower()
 
 
-def _full_haystack(event: Mapping[str, Any]) -> str:
-    parts: list[str] = []
-    for v in event.values():
-        t = v.__class__
-        if t is str:
-            parts.append(v)
-        elif v is None or t is dict:
-            continue
-        elif t is list:
-            parts.extend(str(x) for x in v if x is not None and not isinstance(x, dict | list))
-        else:
-            parts.append(str(v))
-    return _SEP.join(parts).lower()
+def _text(v: Any) -> str:
+    if v is None or v.__class__ is dict:
+        return ""
+    if v.__class__ is list:
+        return _SEP.join(str(x) for x in v if x is not None and not isinstance(x, dict | list))
+    return str(v)
