@@ -20,7 +20,13 @@ from django.http import HttpRequest, JsonResponse
 from django.urls import path
 from django.views.decorators.csrf import csrf_exempt
 
-_database = dict(dj_database_url.parse(os.environ["CEIBA_DATABASE_URL"], conn_max_age=0))
+# Persistent connections as in Ceiba (CEIBA_DB_CONN_MAX_AGE, default 60 s): same footing.
+_database = dict(
+    dj_database_url.parse(
+        os.environ["CEIBA_DATABASE_URL"],
+        conn_max_age=int(os.environ.get("CEIBA_DB_CONN_MAX_AGE") or 60),
+    )
+)
 if _database["ENGINE"] == "django.db.backends.sqlite3":
     _database["OPTIONS"] = {
         "transaction_mode": "IMMEDIATE",

@@ -84,8 +84,12 @@ def _database(environ: dict[str, str], name: str, default_path: Path) -> dict[st
             f"unsupported database URL {_redact_url(url)!r}: use sqlite:///PATH or "
             "postgresql://USER@HOST:PORT/NAME",
         )
+    max_age = _env(environ, "CEIBA_DB_CONN_MAX_AGE") or "60"
+    if not max_age.isdigit():
+        raise ConfigError("CEIBA_DB_CONN_MAX_AGE", f"expected whole seconds, got {max_age!r}")
     try:
-        parsed: dict[str, Any] = dict(dj_database_url.parse(url, conn_max_age=0))
+        # Persistent connections: opening one per request costs a PostgreSQL backend fork.
+        parsed: dict[str, Any] = dict(dj_database_url.parse(url, conn_max_age=int(max_age)))
     except ValueError as exc:
         raise ConfigError(name, f"malformed database URL {_redact_url(url)!r} ({exc})") from None
     if parsed["ENGINE"] == "django.db.backends.sqlite3":
