@@ -6,6 +6,7 @@ Errors are RFC 9457 problem+json documents with a stable `code`.
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import timedelta
 from typing import Any
 
 from django.http import HttpRequest, HttpResponse
@@ -18,6 +19,8 @@ from ninja.security import HttpBearer, SessionAuth
 from ceiba.accounts.models import ApiToken, User, hash_token
 from ceiba.soc.actions import record_security_event
 from ceiba.soc.models import EventAction, EventCategory, EventOutcome
+
+LAST_USED_PRECISION = timedelta(minutes=1)
 
 
 class ApiTokenAuth(HttpBearer):
@@ -45,7 +48,11 @@ class ApiTokenAuth(HttpBearer):
         )
         if not usable or api_token is None:
             return None
-        ApiToken.objects.filter(pk=api_token.pk).update(last_used_at=timezone.now())
+        # To the minute: every use is in the security events; a busy client system must not
+        # write its token row on each call.
+        now = timezone.now()
+        if api_token.last_used_at is None or now - api_token.last_used_at >= LAST_USED_PRECISION:
+            ApiToken.objects.filter(pk=api_token.pk).update(last_used_at=now)
         request.user = api_token.user
         return api_token.user
 

@@ -18,7 +18,7 @@ from decimal import Decimal
 from typing import Any
 
 from django.core.files import File
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from jsonschema import Draft202012Validator, FormatChecker
@@ -54,8 +54,15 @@ Upload = tuple[str, File]  # (requirement id, file)
 
 @dataclass(frozen=True)
 class SubmitResult:
+    """The application and whether this call created it. For a new application,
+    ``documents`` and ``history`` are what the submission wrote (the current documents, the
+    public events), so the caller can answer without reading them back; ``None`` means read
+    them."""
+
     case: Case
     created: bool
+    documents: list[CaseDocument] | None = None
+    history: list[CaseEvent] | None = None
 
 
 # ---------------------------------------------------------------------------------------------
@@ -166,6 +173,13 @@ def do_submit_application(
     With an ``idempotency_key``, the same key and the same request return the case created the
     first time (``created=False``); the same key with a different request is refused with
     ``case.idempotency_conflict``.
+
+    Everything is checked before anything is written (documents, then answers, then missing
+    documents: the same errors, in the same order, as a draft submitted step by step); the
+    case is then inserted once, already submitted. The reference number is taken just before
+    the transaction, so the yearly counter row is never locked while the case is written:
+    references are unique and increasing, but a request that fails at that point (a replayed
+    key) leaves a gap.
     """
     key = idempotency_key.strip()
     if len(key) > MAX_IDEMPOTENCY_KEY:
@@ -175,38 +189,79 @@ def do_submit_application(
             % {"count": MAX_IDEMPOTENCY_KEY},
         )
     request_hash = _request_hash(service, answers, legal_entity, documents)
-    if key:
-        existing = _replay(service, actor, key, request_hash)
-        if existing is not None:
-            return SubmitResult(existing, False)
     try:
-        with transaction.atomic():
-            version = _current_version(service)
-            entity = _check_applicant(service, actor, legal_entity)
-            case = Case.objects.create(
-                administration=service.administration,
-                service=service,
-                service_version=version,
-                institution=service.institution,
-                applicant=actor,
-                legal_entity=entity,
-                answers=_clean_answers(answers),
-                language=_language_of(actor),
-                currency=service.administration.currency,
-                idempotency_key=key,
-                request_hash=request_hash,
-            )
-            definition = definition_for(version)
-            for requirement, file in documents:
-                _store_document(case, definition, requirement, file, actor)
-            _submit(case, actor)
-            return SubmitResult(case, True)
-    except IntegrityError:
-        # Two identical requests at once: the other one created it.
+        version = _current_version(service)
+        entity = _check_applicant(service, actor, legal_entity)
+        definition = definition_for(version)
+        uploads = [(_requirement(definition, requirement), file) for requirement, file in documents]
+        types = [check_upload(requirement, file) for requirement, file in uploads]
+        kept = validate_answers(definition, _clean_answers(answers))
+        _check_documents(definition, kept, {requirement.id for requirement, _file in uploads})
+    except CaseError:
+        # A replayed key is answered (or refused as a conflict) before any other error.
         existing = _replay(service, actor, key, request_hash) if key else None
         if existing is None:
             raise
         return SubmitResult(existing, False)
+    machine = Machine(definition)
+    now = timezone.now()
+    case = Case(
+        administration=service.administration,
+        service=service,
+        service_version=version,
+        institution=service.institution,
+        applicant=actor,
+        legal_entity=entity,
+        answers=kept,
+        language=_language_of(actor),
+        currency=service.administration.currency,
+        idempotency_key=key,
+        request_hash=request_hash,
+        phase=Phase.OPEN,
+        submitted_at=now,
+    )
+    if definition.fees is not None:
+        case.amount_due = definition.fees.total(kept).quantize(Decimal("0.01"))
+        case.currency = definition.fees.currency
+    _enter(case, machine, machine.initial, now)
+    # One change after creation, as for a draft that is submitted.
+    case.version += 1
+    try:
+        case.reference = _next_reference(case, now)
+        with transaction.atomic():
+            case.save(force_insert=True)
+            stored: list[CaseDocument] = []
+            for (requirement, file), content_type in zip(uploads, types, strict=True):
+                earlier = [d for d in stored if d.requirement == requirement.id]
+                for document in earlier:
+                    document.is_current = False
+                stored.append(
+                    _save_document(
+                        case,
+                        requirement,
+                        file,
+                        content_type,
+                        actor,
+                        replaces=bool(earlier),
+                        announce=False,  # part of the submission, as for a draft
+                    )
+                )
+            event = _event(case, EventKind.SUBMITTED, actor, to_state=case.state)
+            submitted_version = case.version
+            _after_submit(case, machine, actor)
+            # Automatic steps write events and bump the version; read those back.
+            history = [event] if case.version == submitted_version else None
+    except IntegrityError:
+        # Two identical requests at once, or a replay: the first one created it.
+        existing = _replay(service, actor, key, request_hash) if key else None
+        if existing is None:
+            raise
+        return SubmitResult(existing, False)
+    current = sorted(
+        (document for document in stored if document.is_current),
+        key=lambda document: (document.requirement, document.created_at),
+    )
+    return SubmitResult(case, True, documents=current, history=history)
 
 
 def _replay(service: Service, actor: User, key: str, request_hash: str) -> Case | None:
@@ -251,7 +306,8 @@ def _request_hash(
 def _submit(case: Case, actor: User) -> None:
     definition = definition_for(case.service_version)
     answers = validate_answers(definition, case.answers)
-    _check_documents(case, definition, answers)
+    present = set(case.documents.filter(is_current=True).values_list("requirement", flat=True))
+    _check_documents(definition, answers, present)
     now = timezone.now()
     case.answers = answers
     case.reference = _next_reference(case, now)
@@ -264,6 +320,10 @@ def _submit(case: Case, actor: User) -> None:
     _enter(case, machine, machine.initial, now)
     _bump(case)
     _event(case, EventKind.SUBMITTED, actor, to_state=case.state)
+    _after_submit(case, machine, actor)
+
+
+def _after_submit(case: Case, machine: Machine, actor: User) -> None:
     _ledger(
         "case_submitted",
         case,
@@ -280,9 +340,7 @@ def validate_answers(definition: ServiceDefinition, answers: Mapping[str, Any]) 
         name for section in definition.form.visible_sections(answers) for name in section.fields
     }
     kept = {name: value for name, value in answers.items() if name in shown}
-    validator = Draft202012Validator(
-        definition.form.validation_schema(), format_checker=FormatChecker()
-    )
+    validator = _validator(definition)
     errors = []
     for error in validator.iter_errors(kept):
         path = ".".join(str(part) for part in error.absolute_path)
@@ -301,8 +359,26 @@ def validate_answers(definition: ServiceDefinition, answers: Mapping[str, Any]) 
     return kept
 
 
-def _check_documents(case: Case, definition: ServiceDefinition, answers: Mapping[str, Any]) -> None:
-    present = set(case.documents.filter(is_current=True).values_list("requirement", flat=True))
+def _validator(definition: ServiceDefinition) -> Draft202012Validator:
+    """The compiled validator of the definition's form, built once per definition content."""
+    validator = _VALIDATORS.get(definition.content_hash)
+    if validator is None:
+        validator = Draft202012Validator(
+            definition.form.validation_schema(), format_checker=FormatChecker()
+        )
+        if len(_VALIDATORS) >= _VALIDATOR_CACHE_SIZE:
+            _VALIDATORS.pop(next(iter(_VALIDATORS)))
+        _VALIDATORS[definition.content_hash] = validator
+    return validator
+
+
+_VALIDATORS: dict[str, Draft202012Validator] = {}
+_VALIDATOR_CACHE_SIZE = 256
+
+
+def _check_documents(
+    definition: ServiceDefinition, answers: Mapping[str, Any], present: set[str]
+) -> None:
     missing = [
         (f"documents.{item.id}", _("Add this document: %(name)s") % {"name": text_of(item.label)})
         for item in definition.documents
@@ -316,12 +392,37 @@ def _check_documents(case: Case, definition: ServiceDefinition, answers: Mapping
 
 def _next_reference(case: Case, now: datetime) -> str:
     year = now.astimezone(sla.zone_of(case.administration)).year
-    counter, _created = ReferenceCounter.objects.select_for_update().get_or_create(
-        administration=case.administration, year=year
-    )
-    counter.last += 1
-    counter.save(update_fields=["last"])
-    return reference.format_reference(reference.prefix_for(case.service.code), year, counter.last)
+    number = _take_number(case.administration_id, year)
+    return reference.format_reference(reference.prefix_for(case.service.code), year, number)
+
+
+# Standard SQL with RETURNING: PostgreSQL, and SQLite 3.35 or later.
+_TAKE_NUMBER = (
+    'UPDATE "cases_referencecounter" SET "last" = "last" + 1 '
+    'WHERE "administration_id" = %s AND "year" = %s RETURNING "last"'
+)
+
+
+def _take_number(administration_id: Any, year: int) -> int:
+    """The next number of the administration's yearly counter: one ``UPDATE ... RETURNING``
+    (the row stays locked until the surrounding transaction, if any, ends)."""
+    column = ReferenceCounter._meta.get_field("administration")
+    key = column.get_db_prep_value(administration_id, connection)
+    for _attempt in range(2):
+        with connection.cursor() as cursor:
+            cursor.execute(_TAKE_NUMBER, [key, year])
+            row = cursor.fetchone()
+        if row is not None:
+            return int(row[0])
+        try:
+            with transaction.atomic():
+                ReferenceCounter.objects.create(
+                    administration_id=administration_id, year=year, last=1
+                )
+            return 1
+        except IntegrityError:
+            continue  # another request created this year's counter first
+    raise RuntimeError("the reference counter could not be created")
 
 
 # ---------------------------------------------------------------------------------------------
@@ -814,13 +915,7 @@ def _json_default(value: object) -> object:
     raise TypeError(type(value).__name__)
 
 
-def _store_document(
-    case: Case,
-    definition: ServiceDefinition,
-    requirement_id: str,
-    file: File,
-    actor: User,
-) -> CaseDocument:
+def _requirement(definition: ServiceDefinition, requirement_id: str) -> DocumentRequirement:
     requirement = next((d for d in definition.documents if d.id == requirement_id), None)
     if requirement is None:
         raise CaseError(
@@ -828,15 +923,42 @@ def _store_document(
             _("This service does not ask for this document."),
             errors=[(f"documents.{requirement_id}", _("Unknown document."))],
         )
+    return requirement
+
+
+def _store_document(
+    case: Case,
+    definition: ServiceDefinition,
+    requirement_id: str,
+    file: File,
+    actor: User,
+) -> CaseDocument:
+    requirement = _requirement(definition, requirement_id)
     content_type = check_upload(requirement, file)
+    return _save_document(case, requirement, file, content_type, actor, replaces=True)
+
+
+def _save_document(
+    case: Case,
+    requirement: DocumentRequirement,
+    file: File,
+    content_type: str,
+    actor: User,
+    *,
+    replaces: bool,
+    announce: bool = True,
+) -> CaseDocument:
+    """Store a checked upload. ``replaces``: an earlier file for the requirement may exist;
+    ``announce``: write a history event when the case is no longer a draft."""
     digest = hashlib.sha256()
     file.seek(0)
     for chunk in file.chunks():
         digest.update(chunk)
     file.seek(0)
-    CaseDocument.objects.filter(case=case, requirement=requirement.id, is_current=True).update(
-        is_current=False
-    )
+    if replaces:
+        CaseDocument.objects.filter(case=case, requirement=requirement.id, is_current=True).update(
+            is_current=False
+        )
     document = CaseDocument(
         administration=case.administration,
         case=case,
@@ -850,7 +972,7 @@ def _store_document(
     document.file.save(document.original_name, file, save=False)
     try:
         document.save()
-        if case.phase != Phase.DRAFT:
+        if announce and case.phase != Phase.DRAFT:
             _event(case, EventKind.DOCUMENT_ADDED, actor, details={"document": str(document.pk)})
     except Exception:
         document.file.delete(save=False)

@@ -28,7 +28,7 @@ from ceiba.accounts.roles import Permission
 from ceiba.api import api, problem
 from ceiba.cases import actions, queries
 from ceiba.cases.errors import CaseError
-from ceiba.cases.models import Case, CaseDocument
+from ceiba.cases.models import Case, CaseDocument, CaseEvent, CaseMessage
 from ceiba.cases.workflow import text_of
 from ceiba.catalog import queries as catalog_queries
 
@@ -210,12 +210,26 @@ def application_out(case: Case) -> dict[str, Any]:
     }
 
 
-def application_detail(case: Case, user: User, *, for_applicant: bool) -> dict[str, Any]:
+def application_detail(
+    case: Case,
+    user: User,
+    *,
+    for_applicant: bool,
+    documents: list[CaseDocument] | None = None,
+    history: list[CaseEvent] | None = None,
+    messages: list[CaseMessage] | None = None,
+) -> dict[str, Any]:
+    """The case with its documents, history, messages and next steps; pass those the caller
+    has already (a case it just created) to skip reading them back."""
     return {
         **application_out(case),
-        "documents": list(queries.documents(case)),
-        "history": list(queries.history(case, for_applicant=for_applicant)),
-        "messages": list(queries.messages(case)),
+        "documents": documents if documents is not None else list(queries.documents(case)),
+        "history": (
+            history
+            if history is not None
+            else list(queries.history(case, for_applicant=for_applicant))
+        ),
+        "messages": messages if messages is not None else list(queries.messages(case)),
         "steps": [
             {
                 "name": step.name,
@@ -331,8 +345,17 @@ def submit_application(
         documents=documents,
         idempotency_key=idempotency_key,
     )
-    status = 201 if result.created else 200
-    return Status(status, application_detail(result.case, user, for_applicant=True))
+    if not result.created:
+        return Status(200, application_detail(result.case, user, for_applicant=True))
+    detail = application_detail(
+        result.case,
+        user,
+        for_applicant=True,
+        documents=result.documents,
+        history=result.history,
+        messages=[],  # nobody wrote to a case created by this request yet
+    )
+    return Status(201, detail)
 
 
 @router.get("", response=list[ApplicationOut], summary="My applications")
