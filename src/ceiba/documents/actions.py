@@ -17,6 +17,7 @@ from django.utils import timezone, translation
 from ceiba.accounts.models import LegalEntity, User
 from ceiba.accounts.roles import Permission
 from ceiba.cases.models import Case
+from ceiba.catalog.definition import Form
 from ceiba.documents.administration_pki import institution_code, signing_pki
 from ceiba.documents.certificates import TEMPLATES
 from ceiba.documents.errors import DocumentError, DocumentErrorCode
@@ -62,6 +63,7 @@ def do_issue_document(
     applicant: User,
     template: str,
     answers: Mapping[str, Any],
+    form: Form | None = None,
     language: str | None = None,
     title: str | None = None,
     legal_entity: LegalEntity | None = None,
@@ -71,7 +73,9 @@ def do_issue_document(
 ) -> IssuedDocument:
     """Render, sign and store a certificate, and record the issuance in the ledger.
 
-    The certified facts are the template's printed facts taken from ``answers``. With
+    The certified facts are the template's printed facts taken from ``answers``, written in
+    the document's language with the choice labels and date fields of ``form`` (the service
+    definition's form the answers were given in). With
     ``supersedes``, the new document replaces an earlier one (a correction); the earlier one
     stays as it is and verification reports it as superseded.
     """
@@ -91,7 +95,7 @@ def do_issue_document(
     language = (language or applicant.preferred_language or administration.default_language).split(
         "-"
     )[0]
-    facts = certificate.certified_facts(answers)
+    facts = certificate.certified_facts(answers, form=form, language=language)
     # The QR code carries Unix seconds; keep the stored time identical to what is signed.
     issued_at = timezone.now().replace(microsecond=0)
     number = new_document_number(certificate.prefix, issued_at.year)
@@ -260,6 +264,7 @@ def do_issue_case_outputs(case: Case, *, actor: User | None = None) -> list[Issu
                 applicant=case.applicant,
                 template=output.template,
                 answers=case.answers,
+                form=definition.form,
                 language=language,
                 title=localized(output.title, language, case.administration.default_language),
                 legal_entity=case.legal_entity,

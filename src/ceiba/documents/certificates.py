@@ -7,12 +7,18 @@ any other answer of the application stays out of the document.
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from django.utils import translation
+from django.utils.formats import date_format
 from django.utils.functional import Promise
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
+
+from ceiba.catalog.definition import Form
 
 
 @dataclass(frozen=True)
@@ -26,25 +32,52 @@ class CertificateTemplate:
     def html_template(self) -> str:
         return f"documents/certificates/{self.name}.html"
 
-    def certified_facts(self, answers: Mapping[str, Any]) -> dict[str, str]:
-        """The printed facts from an application's answers, as text; empty ones left out."""
+    def certified_facts(
+        self, answers: Mapping[str, Any], *, form: Form | None = None, language: str = "en"
+    ) -> dict[str, str]:
+        """The printed facts from an application's answers, as text in ``language``; empty ones
+        left out.
+
+        With the service definition's ``form``, a choice is written as its label and a date as
+        the language writes dates (``12 avril 1990``). The result is stored, printed and signed
+        into the QR code as it is, so what a verifier sees is what the paper says.
+        """
         facts: dict[str, str] = {}
-        for key, _label in self.facts:
-            value = answers.get(key)
-            if value is None or value == "" or value == []:
-                continue
-            if isinstance(value, bool):
-                text = "yes" if value else "no"
-            elif isinstance(value, list | tuple):
-                text = ", ".join(str(item) for item in value)
-            else:
-                text = str(value)
-            facts[key] = text[:500]
+        with translation.override(language):
+            for key, _label in self.facts:
+                value = answers.get(key)
+                if value is None or value == "" or value == []:
+                    continue
+                facts[key] = _fact_text(key, value, form, language)[:500]
         return facts
 
     def labelled(self, facts: Mapping[str, Any]) -> list[tuple[str, str]]:
         """(label, value) rows for the facts present, in printing order."""
         return [(str(label), str(facts[key])) for key, label in self.facts if key in facts]
+
+
+def _fact_text(key: str, value: Any, form: Form | None, language: str) -> str:
+    """One answer as the document prints it (call with ``language`` active)."""
+    hints = form.fields.get(key) if form is not None else None
+    options = hints.options if hints is not None else {}
+
+    def one(item: Any) -> str:
+        text = options.get(str(item))
+        if text:
+            return text.get(language) or next(iter(text.values()))
+        return str(item)
+
+    if isinstance(value, bool):
+        return gettext("Yes") if value else gettext("No")
+    if isinstance(value, list | tuple):
+        return ", ".join(one(item) for item in value)
+    prop = form.schema.get("properties", {}).get(key, {}) if form is not None else {}
+    if prop.get("format") == "date" and isinstance(value, str):
+        try:
+            return date_format(dt.date.fromisoformat(value), "DATE_FORMAT")
+        except ValueError:
+            return value
+    return one(value)
 
 
 TEMPLATES: dict[str, CertificateTemplate] = {

@@ -160,7 +160,10 @@ def _from_document(
         status=status,
         number=document.number,
         title=document.title,
-        institution=localized(document.institution.names, None, administration.default_language),
+        # As the document prints it: in the document's language.
+        institution=localized(
+            document.institution.names, document.language, administration.default_language
+        ),
         issued_at=document.issued_at,
         revoked_at=document.revoked_at,
         revocation_reason=document.revocation_reason or None,
