@@ -47,6 +47,7 @@ from ceiba.catalog import queries as catalog_queries
 from ceiba.catalog.definition import Section, ServiceDefinition
 from ceiba.catalog.formula import FormulaError
 from ceiba.catalog.views import describe_fees, expected_working_days, money
+from ceiba.documents import queries as document_queries
 
 View = Callable[..., HttpResponse]
 MAX_MESSAGE = 5000
@@ -607,10 +608,19 @@ def _render_detail(
         }
         for event in case_queries.history(case, for_applicant=True)
     ]
+    issued = list(document_queries.documents_of_case(case))
+    issued_templates = {document.template for document in issued}
+    # Issuing runs as a job after the decision commits: say so until the document is there.
+    preparing = any(
+        output.state == case.state and output.template not in issued_templates
+        for output in definition.outputs
+    )
     return render(
         request,
         "cases/portal/detail.html",
         {
+            "issued": issued,
+            "preparing": preparing,
             "case": case,
             "service_name": localize(definition.name),
             "status": machine.state_label(case.state),

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import datetime as dt
 
-from django.db.models import Q, QuerySet
+from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.utils import timezone
 
 from ceiba.accounts.models import User
 from ceiba.accounts.roles import INSTITUTION_ROLES, Role
+from ceiba.cases.models import Case
 from ceiba.documents.models import IssuedDocument
 from ceiba.documents.revocation import RevocationEntry, RevocationList
 from ceiba.tenancy.models import Administration
@@ -35,6 +36,20 @@ def visible_document(
     user: User, administration: Administration, number: str
 ) -> IssuedDocument | None:
     return visible_documents(user, administration).filter(number=number).first()
+
+
+def documents_of_case(case: Case) -> QuerySet[IssuedDocument]:
+    """The documents issued for ``case``, newest first, each annotated with ``superseded``
+    (a correction replaced it). The caller has checked that the visitor may see the case."""
+    if not case.reference:
+        return IssuedDocument.objects.none()
+    return (
+        IssuedDocument.objects.filter(
+            administration_id=case.administration_id, case_reference=case.reference
+        )
+        .annotate(superseded=Exists(IssuedDocument.objects.filter(supersedes=OuterRef("pk"))))
+        .order_by("-issued_at", "-created_at")  # a correction may be issued the same second
+    )
 
 
 def document_by_number(administration: Administration, number: str) -> IssuedDocument | None:
