@@ -61,7 +61,8 @@ def test_officer_requests_information_then_stale_form_is_refused(
     # a second tab still shows the old version
     response = client.post(url, {"transition": "start_review", "version": version})
     assert response.status_code == 409
-    assert "Reload" in response.content.decode() or "recharg" in response.content.decode()
+    body = response.content.decode().lower()
+    assert "reload" in body or "recharg" in body
     case = Case.objects.get(pk=birth_case.pk)
     response = client.post(
         url, {"transition": "request_information", "version": case.version, "message": ""}

@@ -24,18 +24,25 @@ from tests.documents.conftest import modify_one_byte as one_byte_changed
 pytestmark = pytest.mark.django_db
 
 
+def english_client(host: str) -> Client:
+    """A visitor who chose English (the administration's default is French)."""
+    client = Client(HTTP_HOST=host)
+    client.cookies["ceiba_language"] = "en"
+    return client
+
+
 def _pdf(document: IssuedDocument) -> bytes:
     with document.pdf.open("rb") as handle:
         return handle.read()
 
 
 def _page(host: str, **data: Any) -> tuple[int, str]:
-    response = Client(HTTP_HOST=host).post("/verify", data)
+    response = english_client(host).post("/verify", data)
     return response.status_code, response.content.decode()
 
 
 def _api(host: str, **data: Any) -> tuple[int, dict[str, Any]]:
-    response = Client(HTTP_HOST=host).post("/api/v1/documents/verify", data)
+    response = english_client(host).post("/api/v1/documents/verify", data)
     return response.status_code, response.json()
 
 
@@ -57,7 +64,7 @@ def _both(host: str, field: str, value: Any) -> tuple[str, dict[str, Any]]:
 
 
 def test_the_page_works_without_javascript_and_links_the_public_files(tenant_a: Tenant) -> None:
-    response = Client(HTTP_HOST=tenant_a.host).get("/verify")
+    response = english_client(tenant_a.host).get("/verify")
     assert response.status_code == 200
     page = response.content.decode()
     assert 'enctype="multipart/form-data"' in page
@@ -177,11 +184,11 @@ def test_a_non_pdf_upload_is_refused_politely(tenant_a: Tenant, document_storage
 
 def test_a_50_mb_upload_is_refused_before_it_is_read(tenant_a: Tenant) -> None:
     big = _upload(b"%PDF-1.7\n" + b"0" * MAX_PDF_BYTES)
-    response = Client(HTTP_HOST=tenant_a.host).post("/verify", {"document": big})
+    response = english_client(tenant_a.host).post("/verify", {"document": big})
     assert response.status_code == 413
     assert "larger than 50 MB" in response.content.decode()
     big.seek(0)
-    response = Client(HTTP_HOST=tenant_a.host).post("/api/v1/documents/verify", {"file": big})
+    response = english_client(tenant_a.host).post("/api/v1/documents/verify", {"file": big})
     assert response.status_code == 413
     assert response.json()["status"] == "too_large"
 
