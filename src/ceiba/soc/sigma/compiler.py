@@ -16,6 +16,7 @@ from __future__ import annotations
 import datetime as dt
 import ipaddress
 import re
+import re._parser as _sre  # the parser behind re.compile (``sre_parse`` is deprecated)
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -374,7 +375,9 @@ def _leaf(fname: str, value: Any, ctx: _Context) -> tuple[Matcher, Need]:
         wanted = value.exists
         return (lambda raw, low: (fname in raw) is wanted), None
     if isinstance(value, SigmaRegularExpression):
-        return _regex_matcher(fname, value, ctx), None
+        return _regex_matcher(fname, value, ctx), regex_need(
+            value.regexp.to_plain(), _regex_flags(value)
+        )
     if isinstance(value, SigmaCIDRExpression):
         return _cidr_matcher(fname, value), None
     if isinstance(value, SigmaCompareExpression):
@@ -402,6 +405,67 @@ def _regex_matcher(fname: str, value: SigmaRegularExpression, ctx: _Context) -> 
         fname,
         lambda v: isinstance(v, str | int | float) and rx.search(str(v)) is not None,
     )
+
+
+# Under re.IGNORECASE these ASCII letters also match non-ASCII characters whose str.lower() is
+# not the ASCII letter (U+0131 dotless i, U+212A Kelvin sign, U+017F long s).
+_CASELESS_UNSAFE = frozenset("iks")
+_MIN_REGEX_LITERAL = 3
+_REPEATS = (_sre.MAX_REPEAT, _sre.MIN_REPEAT, _sre.POSSESSIVE_REPEAT)
+
+
+def regex_need(pattern: str, flags: int = 0) -> Need:
+    """Lowercased literals of which one occurs in every string the regex finds a match in.
+
+    From the parsed pattern: runs of ASCII literal characters in sequence (groups and ``+``
+    repetitions are entered, alternations give the union of their branches). ``None`` when no
+    run of at least three characters is required; the rule is then always evaluated.
+    """
+    try:
+        parsed = _sre.parse(pattern, flags)
+    except (re.error, RecursionError, OverflowError):
+        return None
+    need = _sequence_need(list(parsed), bool(parsed.state.flags & re.IGNORECASE))
+    if need is None or min(map(len, need)) < _MIN_REGEX_LITERAL:
+        return None
+    return need
+
+
+def _sequence_need(items: list[Any], caseless: bool) -> Need:
+    needs: list[Need] = []
+    run: list[str] = []
+
+    def flush() -> None:
+        if len(run) >= _MIN_REGEX_LITERAL:
+            needs.append(frozenset({"".join(run)}))
+        run.clear()
+
+    for op, arg in items:
+        if op is _sre.LITERAL:
+            ch = chr(arg)
+            if ch.isascii() and not (caseless and ch.lower() in _CASELESS_UNSAFE):
+                run.append(ch.lower())
+                continue
+            flush()
+        elif op is _sre.SUBPATTERN:
+            flush()
+            _group, add_flags, del_flags, inner = arg
+            inner_caseless = (caseless or bool(add_flags & re.IGNORECASE)) and not (
+                del_flags & re.IGNORECASE
+            )
+            needs.append(_sequence_need(list(inner), inner_caseless))
+        elif op in _REPEATS:
+            flush()
+            low, _high, inner = arg
+            if low >= 1:
+                needs.append(_sequence_need(list(inner), caseless))
+        elif op is _sre.BRANCH:
+            flush()
+            needs.append(_need_or([_sequence_need(list(b), caseless) for b in arg[1]]))
+        else:
+            flush()
+    flush()
+    return _need_and(needs)
 
 
 def _cidr_matcher(fname: str, value: SigmaCIDRExpression) -> Matcher:
@@ -557,5 +621,5 @@ def _keyword(value: Any, ctx: _Context) -> tuple[Matcher, Need]:
         rx = re.compile(value.regexp.to_plain(), _regex_flags(value))
         return (
             lambda raw, low: any(rx.search(s) for v in raw.values() for s in _raw_strings(v))
-        ), None
+        ), regex_need(value.regexp.to_plain(), _regex_flags(value))
     raise CompileError(f"unsupported keyword value type {type(value).__name__}")
