@@ -6,8 +6,12 @@ import json
 import zipfile
 from pathlib import Path
 
+import pytest
+
 from ceiba.soc.sigma import CompiledRule, Event, Problem, ProblemCode, load_rules, read_events
 from ceiba.soc.sigma.cli import main
+
+from .conftest import sigma_data
 
 GOOD = """title: good
 id: 22222222-2222-2222-2222-222222222222
@@ -169,3 +173,41 @@ def test_compiled_rule_carries_author_and_attack_tags(tmp_path: Path) -> None:
     assert isinstance(rule, CompiledRule)
     assert rule.author == "Tester"
     assert rule.attack_tags == ("attack.t1059",)
+
+
+def test_evtx_inside_a_zip_reads_like_the_evtx_file(tmp_path: Path) -> None:
+    regression = sigma_data() / "regression_data"
+    if not regression.exists():
+        pytest.skip("shared test data missing: sigma/regression_data (set CEIBA_SHARED_DATA)")
+    # given
+    evtx = sorted(regression.rglob("*.evtx"))[0]
+    archive = tmp_path / "logs.zip"
+    with zipfile.ZipFile(archive, "w") as zf:
+        zf.write(evtx, "inner/log.evtx")
+    # when
+    zipped, zipped_problems = _items(archive)
+    direct, direct_problems = _items(evtx)
+    # then
+    assert zipped
+    assert not zipped_problems
+    assert not direct_problems
+    assert [(e.line, e.profile, e.fields) for e in zipped] == [
+        (e.line, e.profile, e.fields) for e in direct
+    ]
+    assert {e.source for e in zipped} == {f"{archive}!inner/log.evtx"}
+
+
+def test_packet_capture_in_a_zip_is_one_problem_not_junk_lines(tmp_path: Path) -> None:
+    # given: a pcap header and a record whose bytes contain newlines and invalid UTF-8
+    archive = tmp_path / "recording.zip"
+    pcap = bytes.fromhex("d4c3b2a1020004000000000000000000ffff000001000000") + b"\xff\n\xfe\n" * 50
+    with zipfile.ZipFile(archive, "w") as zf:
+        zf.writestr("capture.cap", pcap)
+        zf.writestr("events.json", json.dumps({"EventID": 1, "Channel": "Security"}) + "\n")
+    # when
+    events, problems = _items(archive)
+    # then
+    assert len(events) == 1
+    assert [(p.code, p.path) for p in problems] == [
+        (ProblemCode.FILE_NOT_EVENTS, f"{archive}!capture.cap")
+    ]

@@ -21,6 +21,7 @@ class ProblemCode(enum.Enum):
     EVENT_TOO_LARGE = "event_too_large"
     EVENT_EVTX = "event_evtx"
     FILE_EMPTY = "file_empty"
+    FILE_NOT_EVENTS = "file_not_events"  # a packet capture or other binary file, not a log
 
 
 @dataclass(frozen=True, slots=True)

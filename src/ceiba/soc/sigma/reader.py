@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import io
 import json
+import shutil
+import tempfile
 import zipfile
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -26,6 +28,16 @@ from ceiba.soc.sigma.normalize import (
 
 MAX_LINE_BYTES = 8 * 1024 * 1024
 MAX_DOCUMENT_BYTES = 64 * 1024 * 1024
+# pcap (both byte orders, micro- and nanosecond) and pcapng section header magic numbers.
+_CAPTURE_MAGIC = frozenset(
+    {
+        b"\xd4\xc3\xb2\xa1",
+        b"\xa1\xb2\xc3\xd4",
+        b"\x4d\x3c\xb2\xa1",
+        b"\xa1\xb2\x3c\x4d",
+        b"\x0a\x0d\x0d\x0a",
+    }
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -53,7 +65,7 @@ def read_events(path: str | Path) -> Iterator[Event | Problem]:
         if p.suffix.lower() == ".zip":
             yield from _read_zip(p)
         elif p.suffix.lower() == ".evtx":
-            yield from _read_evtx(spath)
+            yield from _read_evtx(spath, spath)
         else:
             with p.open("rb") as fh:
                 yield from read_stream(fh, spath)
@@ -68,19 +80,29 @@ def _read_zip(p: Path) -> Iterator[Event | Problem]:
                 continue
             name = f"{p}!{info.filename}"
             if info.filename.lower().endswith(".evtx"):
-                yield Problem(
-                    ProblemCode.FILE_UNREADABLE, name, 0, "extract .evtx files from archives first"
-                )
+                yield from _read_zipped_evtx(zf, info, name)
                 continue
             with zf.open(info) as fh:
                 yield from read_stream(fh, name)
 
 
-def _read_evtx(spath: str) -> Iterator[Event | Problem]:
+def _read_zipped_evtx(
+    zf: zipfile.ZipFile, info: zipfile.ZipInfo, name: str
+) -> Iterator[Event | Problem]:
+    """The EVTX parser reads files only: extract the member to a temporary file first."""
+    with tempfile.TemporaryDirectory(prefix="ceiba-evtx-") as tmp:
+        target = Path(tmp) / "member.evtx"
+        with zf.open(info) as src, target.open("wb") as dst:
+            shutil.copyfileobj(src, dst)
+        yield from _read_evtx(str(target), name)
+
+
+def _read_evtx(path: str, spath: str) -> Iterator[Event | Problem]:
+    """Records of the EVTX file at ``path``, reported under the name ``spath``."""
     import evtx
 
     try:
-        parser = evtx.PyEvtxParser(spath)
+        parser = evtx.PyEvtxParser(path)
     except (OSError, RuntimeError) as e:
         yield Problem(ProblemCode.EVENT_EVTX, spath, 0, f"not an EVTX file: {e}")
         return
@@ -107,6 +129,12 @@ def _read_evtx(spath: str) -> Iterator[Event | Problem]:
 def read_stream(fh: IO[bytes], spath: str) -> Iterator[Event | Problem]:
     """JSON lines or text log lines; falls back to whole-document JSON for pretty-printed files."""
     stream: Any = fh if isinstance(fh, io.BufferedReader) else io.BufferedReader(fh)
+    magic = stream.peek(4)[:4]
+    if magic in _CAPTURE_MAGIC:
+        yield Problem(
+            ProblemCode.FILE_NOT_EVENTS, spath, 0, "packet capture (pcap/pcapng), not an event log"
+        )
+        return
     head = stream.peek(64)[:64].lstrip()
     if not head:
         yield Problem(ProblemCode.FILE_EMPTY, spath, 0, "empty file")
