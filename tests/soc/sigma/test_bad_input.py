@@ -211,3 +211,24 @@ def test_packet_capture_in_a_zip_is_one_problem_not_junk_lines(tmp_path: Path) -
     assert [(p.code, p.path) for p in problems] == [
         (ProblemCode.FILE_NOT_EVENTS, f"{archive}!capture.cap")
     ]
+
+
+def test_correlation_rules_are_reported_unsupported_with_their_reason(tmp_path: Path) -> None:
+    # given: a detection rule and an event_count correlation over it, in one file
+    (tmp_path / "c.yml").write_text(
+        GOOD.replace("title: good", "title: good\nname: failed_login")
+        + "---\n"
+        + "title: Many failed logins\n"
+        + "correlation:\n  type: event_count\n  rules: [failed_login]\n"
+        + "  group-by: [Computer]\n  timespan: 1h\n  condition: {gte: 100}\n"
+    )
+    # when
+    ruleset = load_rules([tmp_path])
+    # then: the detection rule is evaluated, the correlation is reported with its reason
+    assert [r.title for r in ruleset.rules] == ["good"]
+    (problem,) = ruleset.problems
+    assert problem.code is ProblemCode.RULE_NOT_DETECTION
+    assert "'Many failed logins' (event_count over rules failed_login within 1h)" in (
+        problem.message
+    )
+    assert "not supported" in problem.message

@@ -143,19 +143,32 @@ def load_rule_text(
         if not _belongs_to_rule(e, collection)
     ]
     for rule in collection.rules:
-        if isinstance(rule, SigmaCorrelationRule | SigmaFilter):
-            kind = "correlation" if isinstance(rule, SigmaCorrelationRule) else "filter"
+        if isinstance(rule, SigmaCorrelationRule):
+            out.append(Problem(ProblemCode.RULE_NOT_DETECTION, spath, 1, _correlation_reason(rule)))
+            continue
+        if isinstance(rule, SigmaFilter):
             out.append(
                 Problem(
                     ProblemCode.RULE_NOT_DETECTION,
                     spath,
                     1,
-                    f"{kind} rule {rule.title!r} is not a detection rule (not evaluated here)",
+                    f"filter rule {rule.title!r} is not a detection rule (not evaluated here)",
                 )
             )
             continue
         out.append(_compile_rule(rule, text, spath, placeholders))
     return out
+
+
+def _correlation_reason(rule: SigmaCorrelationRule) -> str:
+    kind = rule.type.name.lower() if rule.type is not None else "unknown"
+    refs = ", ".join(str(r.reference) for r in rule.rules or ()) or "none"
+    window = f" within {rule.timespan.spec}" if rule.timespan is not None else ""
+    return (
+        f"correlation rule {rule.title!r} ({kind} over rules {refs}{window}) is not supported: "
+        "it needs state across events and time windows, and the engine evaluates each event on "
+        "its own; its referenced detection rules are still evaluated"
+    )
 
 
 def _belongs_to_rule(error: SigmaError, collection: SigmaCollection) -> bool:
