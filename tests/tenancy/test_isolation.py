@@ -462,15 +462,7 @@ ADMIN_WALKERS = frozenset({Role.ADMIN})
 
 # A leak the walk found and that is not fixed yet: (walker label, METHOD, route) -> the bug.
 # The walk skips exactly these checks; a strict xfail test below reproduces each one.
-KNOWN_LEAKS: dict[tuple[str, str, str], str] = {
-    ("platform_admin", "GET", "api/v1/soc/security-events"): (
-        "GET /api/v1/soc/security-events on administration A's host, signed in as a platform "
-        "admin, lists the security events of every administration (B's included: B's people's "
-        "e-mails, B's event ids): ceiba.soc.queries.security_events_for returns "
-        "SecurityEvent.objects.all() for a platform admin instead of the events of "
-        "request.administration; cross-tenant reads are for /admin/ only"
-    ),
-}
+KNOWN_LEAKS: dict[tuple[str, str, str], str] = {}
 
 
 def recorded_requests(host: str) -> str:
@@ -651,10 +643,6 @@ def test_platform_admin_on_a_host_changes_nothing_of_b(
 
 
 @pytest.mark.django_db
-@pytest.mark.xfail(
-    strict=True,
-    reason=KNOWN_LEAKS[("platform_admin", "GET", "api/v1/soc/security-events")],
-)
 def test_platform_admin_reads_no_security_event_of_b_on_a_host(
     world_a: World,
     world_b: World,

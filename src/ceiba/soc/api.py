@@ -36,4 +36,5 @@ class SecurityEventOut(Schema):
 @paginate(LimitOffsetPagination)
 def security_events(request: HttpRequest) -> QuerySet[SecurityEvent]:
     user = require_permission(request, Permission.VIEW_SECURITY_EVENTS)
-    return queries.security_events_for(user).select_related("administration")
+    administration = getattr(request, "administration", None)
+    return queries.security_events_for(user, administration).select_related("administration")
