@@ -3,9 +3,10 @@
 For one database (SQLite file or PostgreSQL), this:
 
 1. bulk-loads ``--entries`` pending entries (realistic canonical payloads from the real
-   encoder, written with COPY on PostgreSQL and executemany on SQLite, as ``record()`` would
-   leave them), then times the integrator (``ceiba.ledger.integrator.integrate``: reads the
-   pending rows, hashes them, appends the tree, writes nodes and indexes, signs a checkpoint);
+   encoder, with their leaf hash and queue row, written with COPY on PostgreSQL and
+   executemany on SQLite, as ``record()`` would leave them), then times the integrator
+   (``ceiba.ledger.integrator.integrate``: takes the queued leaf hashes, appends them to the
+   tree, writes nodes and leaf indexes, signs a checkpoint);
 2. times inclusion and consistency proofs through ``DatabaseNodeStore`` (one query each) at
    that size;
 3. extends the tree to ``--extend-to`` leaves by writing nodes only (computed by the same
@@ -24,6 +25,7 @@ import os
 import platform
 import random
 import statistics
+import subprocess
 import sys
 import tempfile
 import time
@@ -56,6 +58,24 @@ def _setup(database: str, var_dir: Path) -> None:
     call_command("migrate", verbosity=0)
 
 
+def _machine() -> str:
+    model = platform.processor() or platform.machine()
+    try:
+        out = subprocess.run(["lscpu"], capture_output=True, text=True, check=True).stdout
+        model = next(
+            line.split(":", 1)[1].strip() for line in out.splitlines() if "Model name" in line
+        )
+    except (OSError, subprocess.CalledProcessError, StopIteration):
+        pass
+    with open("/proc/meminfo") as f:
+        mem_kb = int(f.readline().split()[1])
+    return f"{model}, {os.cpu_count()} cores, {mem_kb / 1024 / 1024:.1f} GiB RAM"
+
+
+def _load() -> str:
+    return " ".join(f"{x:.2f}" for x in os.getloadavg())
+
+
 def _payloads(origin: str, count: int) -> list[bytes]:
     from ceiba.ledger.canonical import encode_entry
 
@@ -85,11 +105,19 @@ def _payloads(origin: str, count: int) -> list[bytes]:
 
 
 def _load_pending(log_id: int, administration_id: uuid.UUID, payloads: list[bytes]) -> None:
+    """Write entries and their queue rows as ``record()`` leaves them, in bulk (COPY on PG)."""
     from django.db import connection, transaction
 
+    from ceiba.ledger.merkle import leaf_hash
+
+    columns = (
+        "administration_id, log_id, kind, recorded_at, actor_role, actor_name, "
+        "subject_national_id, purpose, reference, salt, payload, leaf_hash"
+    )
+    admin = administration_id if connection.vendor == "postgresql" else administration_id.hex
     rows = [
         (
-            administration_id,
+            admin,
             log_id,
             "personal_data_viewed",
             "2026-11-23T10:00:00+00:00",
@@ -100,22 +128,36 @@ def _load_pending(log_id: int, administration_id: uuid.UUID, payloads: list[byte
             "case:x",
             os.urandom(16),
             p,
+            leaf_hash(p),
         )
         for p in payloads
     ]
-    columns = (
-        "administration_id, log_id, kind, recorded_at, actor_role, actor_name, "
-        "subject_national_id, purpose, reference, salt, payload"
-    )
     with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute("SELECT COALESCE(MAX(id), 0) FROM ledger_ledgerentry")
+        (last,) = cursor.fetchone()
+        ids = range(last + 1, last + 1 + len(rows))
         if connection.vendor == "postgresql":
-            with cursor.cursor.copy(f"COPY ledger_ledgerentry ({columns}) FROM STDIN") as copy:
-                for row in rows:
-                    copy.write_row(row)
+            with cursor.cursor.copy(f"COPY ledger_ledgerentry (id, {columns}) FROM STDIN") as copy:
+                for pk, row in zip(ids, rows, strict=True):
+                    copy.write_row((pk, *row))
+            with cursor.cursor.copy(
+                "COPY ledger_pendingentry (entry_id, log_id, leaf_hash) FROM STDIN"
+            ) as copy:
+                for pk, row in zip(ids, rows, strict=True):
+                    copy.write_row((pk, log_id, row[-1]))
+            cursor.execute(
+                "SELECT setval(pg_get_serial_sequence('ledger_ledgerentry', 'id'), %s)",
+                [ids[-1]],
+            )
         else:
             cursor.executemany(
-                f"INSERT INTO ledger_ledgerentry ({columns}) VALUES ({', '.join(['%s'] * 11)})",  # noqa: S608
-                [(str(r[0]).replace("-", ""), *r[1:]) for r in rows],
+                f"INSERT INTO ledger_ledgerentry (id, {columns}) "  # noqa: S608
+                f"VALUES ({', '.join(['%s'] * 13)})",
+                [(pk, *row) for pk, row in zip(ids, rows, strict=True)],
+            )
+            cursor.executemany(
+                "INSERT INTO ledger_pendingentry (entry_id, log_id, leaf_hash) VALUES (%s, %s, %s)",
+                [(pk, log_id, row[-1]) for pk, row in zip(ids, rows, strict=True)],
             )
 
 
@@ -166,9 +208,9 @@ def _extend(log_id: int, size: int, target: int, chunk: int = 1_000_000) -> floa
             for i in range(size, size + count)
         ]
         with transaction.atomic():
-            nodes = merkle.append_leaves(store, size, leaves)
-            insert_nodes(log_id, nodes)
-            root = merkle.root_hash(OverlayNodeStore(nodes, store), size + count)
+            runs = merkle.append_leaf_runs(store, size, leaves)
+            insert_nodes(log_id, runs)
+            root = merkle.root_hash(OverlayNodeStore(runs, store), size + count)
             Log.objects.filter(pk=log_id).update(size=size + count, root_hash=root)
         size += count
         print(f"  extended to {size:,} leaves ({time.perf_counter() - started:.0f} s)", flush=True)
@@ -196,9 +238,8 @@ def main() -> int:
     log = do_init_log(administration, actor=None)
     integrate(log.pk)
     print(
-        f"{connection.vendor} {connection.settings_dict['NAME']}; "
-        f"{platform.processor() or platform.machine()}, {os.cpu_count()} cores, "
-        f"Python {platform.python_version()}",
+        f"{connection.vendor} {connection.settings_dict['NAME']}; {_machine()}; "
+        f"Python {platform.python_version()}; load average {_load()}",
         flush=True,
     )
 
@@ -216,14 +257,18 @@ def main() -> int:
     elapsed = time.perf_counter() - started
     print(
         f"integrated {result.appended:,} entries in {elapsed:.1f} s: "
-        f"{result.appended / elapsed:,.0f} entries/s; checkpoint at {result.size:,}",
+        f"{result.appended / elapsed:,.0f} entries/s; checkpoint at {result.size:,}; "
+        f"load average {_load()}",
         flush=True,
     )
 
     size = Log.objects.get(pk=log.pk).size
     proofs = _time_proofs(log.pk, size, args.samples)
     print(
-        f"proofs at {size:,}: " + ", ".join(f"{k} {v:.3f}" for k, v in proofs.items()), flush=True
+        f"proofs at {size:,}: "
+        + ", ".join(f"{k} {v:.3f}" for k, v in proofs.items())
+        + f"; load average {_load()}",
+        flush=True,
     )
 
     if args.extend_to > size:
@@ -232,7 +277,8 @@ def main() -> int:
         proofs = _time_proofs(log.pk, args.extend_to, args.samples)
         print(
             f"proofs at {args.extend_to:,}: "
-            + ", ".join(f"{k} {v:.3f}" for k, v in proofs.items()),
+            + ", ".join(f"{k} {v:.3f}" for k, v in proofs.items())
+            + f"; load average {_load()}",
             flush=True,
         )
     return 0

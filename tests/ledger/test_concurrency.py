@@ -52,7 +52,7 @@ def test_concurrent_integrators_append_each_entry_once(
     assert errors == []
     log.refresh_from_db()
     assert log.size == 401
-    indexes = sorted(LedgerEntry.objects.filter(log=log).values_list("index", flat=True))
+    indexes = sorted(LedgerEntry.objects.filter(log=log).values_list("leaf__index", flat=True))
     assert indexes == list(range(401))
     report = audit_log(log)
     assert report.ok, report.summary()

@@ -87,7 +87,7 @@ def test_each_log_is_its_own_tree(tenant_a: Tenant, tenant_b: Tenant, ledger_var
     sizes = dict(Log.objects.values_list("origin", "size"))
     assert sizes == {"alpha.example/ceiba-log": 3, "beta.example/ceiba-log": 2}
     b_indexes = LedgerEntry.objects.filter(administration=tenant_b.administration)
-    assert sorted(b_indexes.values_list("index", flat=True)) == [0, 1]
+    assert sorted(b_indexes.values_list("leaf__index", flat=True)) == [0, 1]
 
 
 def test_a_proof_reads_the_nodes_in_one_query(grown_log: Callable[[int], Log]) -> None:
@@ -96,7 +96,7 @@ def test_a_proof_reads_the_nodes_in_one_query(grown_log: Callable[[int], Log]) -
     with CaptureQueriesContext(connection) as queries:
         proof = merkle.inclusion_proof(store, 37, 100)
     assert len(queries) == 1
-    leaf = merkle.leaf_hash(bytes(LedgerEntry.objects.get(log=log, index=37).payload))
+    leaf = merkle.leaf_hash(bytes(LedgerEntry.objects.get(log=log, leaf__index=37).payload))
     merkle.verify_inclusion(leaf, 37, 100, proof, bytes(log.root_hash))
     with CaptureQueriesContext(connection) as queries:
         consistency = merkle.consistency_proof(store, 13, 100)

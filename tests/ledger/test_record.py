@@ -9,10 +9,10 @@ import pytest
 from django.db import transaction
 
 from ceiba.accounts.roles import Role
-from ceiba.ledger import actions
+from ceiba.ledger import actions, merkle
 from ceiba.ledger.canonical import REDACTED, decode_canonical
 from ceiba.ledger.errors import LedgerError, LedgerErrorCode
-from ceiba.ledger.models import EntryKind, LedgerEntry, Log
+from ceiba.ledger.models import EntryKind, LedgerEntry, Log, PendingEntry
 from tests.conftest import Tenant
 
 pytestmark = pytest.mark.django_db
@@ -40,7 +40,10 @@ def test_record_writes_a_pending_canonical_entry_with_commitments(tenant_a: Tena
 
     entry.refresh_from_db()
     assert entry.index is None
-    assert entry.leaf_hash is None
+    # the leaf hash is final at once; the entry waits in the queue for its index
+    assert bytes(entry.leaf_hash) == merkle.leaf_hash(bytes(entry.payload))
+    pending = PendingEntry.objects.get(entry=entry)
+    assert (pending.log_id, bytes(pending.leaf_hash)) == (entry.log_id, bytes(entry.leaf_hash))
     assert entry.institution == tenant_a.institution  # the officer's institution by default
     payload = decode_canonical(bytes(entry.payload))
     assert payload["kind"] == "personal_data_viewed"
@@ -143,5 +146,5 @@ def test_integration_runs_after_commit_once_per_transaction(
         assert not LedgerEntry.objects.integrated().exists()  # nothing hashed in the request
     integrations = [c for c in callbacks if isinstance(c, actions._IntegrateAfterCommit)]
     assert len(integrations) == 1
-    assert sorted(LedgerEntry.objects.values_list("index", flat=True)) == [0, 1, 2]
+    assert sorted(LedgerEntry.objects.values_list("leaf__index", flat=True)) == [0, 1, 2]
     assert Log.objects.get().size == 3

@@ -49,7 +49,7 @@ def test_verify_remote_names_a_tampered_entry(
     grown_log: Callable[[int], Log], live_server: Any
 ) -> None:
     log = grown_log(12)
-    entry = LedgerEntry.objects.get(log=log, index=9)
+    entry = LedgerEntry.objects.get(log=log, leaf__index=9)
     LedgerEntry.objects.filter(pk=entry.pk).update(payload=bytes(entry.payload).replace(b"9", b"8"))
 
     code, output, _err = ledger("verify-remote", live_server.url, "--vkey", log.vkey)
@@ -99,7 +99,7 @@ def test_witness_detects_a_rollback(
     log = grown_log(4)  # size 10, seen by the witness
     assert ledger("witness", live_server.url, "--name", "w.example/1", "--state-dir", state)[0] == 0
     # restore the database from a backup taken at size 6
-    LedgerEntry.objects.filter(log=log, index__gte=6).delete()
+    LedgerEntry.objects.filter(log=log, leaf__index__gte=6).delete()
     for level, index in Node.objects.filter(log=log).values_list("level", "index"):
         if (index + 1) << level > 6:  # nodes that did not exist yet at size 6
             Node.objects.filter(log=log, level=level, index=index).delete()

@@ -9,9 +9,13 @@ from pathlib import Path
 
 import pytest
 from django.core.management import CommandError, call_command
+from django.db import IntegrityError
 from django.db.models import F
 
-from ceiba.ledger.models import Checkpoint, LedgerEntry, Log, Node
+from ceiba.ledger.integrator import integrate
+from ceiba.ledger.models import Checkpoint, Leaf, LedgerEntry, Log, Node, PendingEntry
+from tests.conftest import Tenant
+from tests.ledger.conftest import record_accesses
 
 pytestmark = pytest.mark.django_db
 
@@ -35,7 +39,7 @@ def test_an_untouched_log_verifies(grown_log: Callable[[int], Log]) -> None:
 
 def test_one_changed_byte_in_an_entry(grown_log: Callable[[int], Log]) -> None:
     log = grown_log(20)
-    entry = LedgerEntry.objects.get(log=log, index=13)
+    entry = LedgerEntry.objects.get(log=log, leaf__index=13)
     payload = bytearray(entry.payload)
     payload[payload.index(b"Case review") + 5] ^= 0x01  # "review" -> "rdview"
     LedgerEntry.objects.filter(pk=entry.pk).update(payload=bytes(payload))
@@ -49,7 +53,9 @@ def test_one_changed_byte_in_an_entry(grown_log: Callable[[int], Log]) -> None:
 
 def test_a_changed_person_behind_a_commitment(grown_log: Callable[[int], Log]) -> None:
     log = grown_log(6)
-    LedgerEntry.objects.filter(log=log, index=4).update(subject_national_id="NID-someone-else")
+    LedgerEntry.objects.filter(log=log, leaf__index=4).update(
+        subject_national_id="NID-someone-else"
+    )
     code, output = verify()
     assert code == 1
     assert "index 4: the person concerned stored with the entry is not the one it commits" in output
@@ -71,7 +77,7 @@ def test_one_changed_byte_in_a_node(grown_log: Callable[[int], Log]) -> None:
 
 def test_a_deleted_entry(grown_log: Callable[[int], Log]) -> None:
     log = grown_log(10)
-    LedgerEntry.objects.filter(log=log, index=5).delete()
+    LedgerEntry.objects.filter(log=log, leaf__index=5).delete()
     code, output = verify()
     assert code == 1
     assert "first bad index 5" in output
@@ -80,17 +86,45 @@ def test_a_deleted_entry(grown_log: Callable[[int], Log]) -> None:
 
 def test_reordered_entries(grown_log: Callable[[int], Log]) -> None:
     log = grown_log(10)
-    third = LedgerEntry.objects.get(log=log, index=3)
-    LedgerEntry.objects.filter(log=log, index=4).update(index=-1 * 0 + 1000)
-    LedgerEntry.objects.filter(pk=third.pk).update(index=4)
-    LedgerEntry.objects.filter(log=log, index=1000).update(index=3)
-    assert LedgerEntry.objects.filter(log=log, index__gte=3, index__lte=4).count() == 2
+    third = Leaf.objects.get(log=log, index=3)
+    Leaf.objects.filter(log=log, index=4).update(index=1000)
+    Leaf.objects.filter(pk=third.pk).update(index=4)
+    Leaf.objects.filter(log=log, index=1000).update(index=3)
+    assert Leaf.objects.filter(log=log, index__gte=3, index__lte=4).count() == 2
 
     code, output = verify()
 
     assert code == 1
     assert "first bad index 3" in output
     assert "stored node (level 0, index 3) differs" in output
+
+
+def test_an_entry_taken_off_the_integration_queue(
+    grown_log: Callable[[int], Log], tenant_a: Tenant
+) -> None:
+    log = grown_log(3)
+    # given: a new entry whose queue row is deleted before the integrator sees it
+    (entry,) = record_accesses(tenant_a, 1)
+    PendingEntry.objects.filter(entry=entry).delete()
+    integrate(log.pk)
+
+    code, output = verify()
+
+    assert code == 1
+    assert f"entries neither in the tree nor waiting for it (ids {entry.pk})" in output
+
+
+def test_an_entry_integrated_twice_fails_the_batch(grown_log: Callable[[int], Log]) -> None:
+    log = grown_log(3)
+    # given: an integrated entry queued again (a second integrator behind a broken lock)
+    entry = LedgerEntry.objects.get(log=log, leaf__index=2)
+    PendingEntry.objects.create(entry=entry, log=log, leaf_hash=entry.leaf_hash)
+
+    with pytest.raises(IntegrityError):
+        integrate(log.pk)
+
+    assert Log.objects.get(pk=log.pk).size == 4
+    assert verify()[0] == 0
 
 
 def test_a_forged_checkpoint_signature(grown_log: Callable[[int], Log]) -> None:
@@ -119,7 +153,7 @@ def test_a_rolled_back_database_is_caught_by_a_checkpoint_kept_outside(
     seen = tmp_path / "seen.checkpoint"
     seen.write_text(Checkpoint.objects.get(log=log, size=10).note)
     # the database is restored from the backup taken at size 6
-    LedgerEntry.objects.filter(log=log, index__gte=6).delete()
+    LedgerEntry.objects.filter(log=log, leaf__index__gte=6).delete()
     Node.objects.filter(log=log, level=0, index__gte=6).delete()
     Node.objects.filter(log=log, level=1, index__gte=3).delete()
     Node.objects.filter(log=log, level__gte=2).exclude(level=2, index=0).delete()

@@ -24,7 +24,16 @@ from ceiba.ledger.checkpoint import (
     parse_cosigner_vkey,
 )
 from ceiba.ledger.errors import LedgerError, LedgerErrorCode
-from ceiba.ledger.models import Checkpoint, Cosignature, EntryKind, LedgerEntry, Log, Witness
+from ceiba.ledger.merkle import leaf_hash
+from ceiba.ledger.models import (
+    Checkpoint,
+    Cosignature,
+    EntryKind,
+    LedgerEntry,
+    Log,
+    PendingEntry,
+    Witness,
+)
 from ceiba.ledger.note import Ed25519Signer, NoteError, parse_note
 from ceiba.tenancy.models import Administration, Institution
 
@@ -111,8 +120,9 @@ def record(
     ``purpose`` the purpose or legal basis; ``reference`` what it is about, such as
     ``"case:<uuid>"`` or ``"document:<number>"``; ``details`` a JSON object without floats
     (values of secret-looking keys are redacted). Raise :class:`LedgerError` for invalid
-    input. The entry is hashed into the tree later by the integrator, scheduled after commit,
-    so a rolled-back change leaves no entry and a burst of writes never waits on hashing.
+    input. The entry's leaf hash is computed here (its bytes are final); the integrator,
+    scheduled after commit, appends it to the tree later, so a rolled-back change leaves no
+    entry and a burst of writes never waits on the tree or on the log's lock.
     """
     try:
         kind = EntryKind(kind)
@@ -172,6 +182,7 @@ def record(
             payload = encode_entry(entry_object)
         except CanonicalJSONError as exc:
             raise LedgerError(LedgerErrorCode.ENTRY_INVALID, str(exc)) from None
+        digest = leaf_hash(payload)
         entry = LedgerEntry.objects.create(
             administration=administration,
             log=log,
@@ -187,7 +198,9 @@ def record(
             reference=reference,
             salt=salt,
             payload=payload,
+            leaf_hash=digest,
         )
+        PendingEntry.objects.create(entry=entry, log_id=entry.log_id, leaf_hash=digest)
         schedule_integration(log.pk)
     return entry
 

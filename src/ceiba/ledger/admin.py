@@ -33,6 +33,7 @@ class LogAdmin(ReadOnlyAdmin):
 @admin.register(LedgerEntry)
 class LedgerEntryAdmin(ReadOnlyAdmin):
     list_display = ["index", "kind", "recorded_at", "administration", "institution", "actor_role"]
+    list_select_related = ["leaf", "administration", "institution"]
     list_filter = ["kind", "administration"]
     exclude = ["salt"]
 

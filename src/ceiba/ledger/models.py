@@ -63,24 +63,25 @@ class Log(TenantModel):
 
 class EntryQuerySet(TenantQuerySet):
     def pending(self) -> EntryQuerySet:
-        return self.filter(index__isnull=True)
+        return self.filter(leaf__isnull=True)
 
     def integrated(self) -> EntryQuerySet:
-        return self.filter(index__isnull=False)
+        return self.filter(leaf__isnull=False)
 
 
 class LedgerEntry(TenantModel):
     """One record of a decision or of an access to personal data. Never modified after writing.
 
-    ``index`` and ``leaf_hash`` are null while the entry waits for the integrator; they are
-    set once, when the entry is appended to the tree.
+    ``leaf_hash`` (RFC 9162 ``SHA-256(0x00 || payload)``) is computed when the entry is
+    written, because its bytes are final then. The entry's place in the tree is not a column
+    here: the integrator appends a narrow :class:`Leaf` row instead of rewriting the entry, and
+    a :class:`PendingEntry` row marks it as waiting until then.
     """
 
     id = models.BigAutoField(primary_key=True)
-    # Indexes led by the log (unique index, pending) and by the subject cover these foreign
-    # keys; one more index each would only slow the integrator's updates.
+    # Entries are found by subject, by leaf hash or through their Leaf row; an index on the
+    # log alone would only slow every insert.
     log = models.ForeignKey(Log, on_delete=models.PROTECT, related_name="entries", db_index=False)
-    index = models.BigIntegerField(null=True, blank=True)
     kind = models.CharField(max_length=32, choices=EntryKind.choices)
     recorded_at = models.DateTimeField(default=timezone.now)
     actor = models.ForeignKey(
@@ -104,8 +105,7 @@ class LedgerEntry(TenantModel):
     reference = models.CharField(max_length=200, blank=True, default="")
     salt = models.BinaryField(max_length=16)
     payload = models.BinaryField()
-    leaf_hash = models.BinaryField(max_length=32, null=True, blank=True)
-    integrated_at = models.DateTimeField(null=True, blank=True)
+    leaf_hash = models.BinaryField(max_length=32)
 
     objects = EntryQuerySet.as_manager()
 
@@ -113,16 +113,7 @@ class LedgerEntry(TenantModel):
         ordering = ["log", "id"]
         verbose_name = _("ledger entry")
         verbose_name_plural = _("ledger entries")
-        constraints = [
-            models.UniqueConstraint(fields=["log", "index"], name="ledger_entry_index_unique"),
-            models.CheckConstraint(
-                condition=Q(index__isnull=True) | Q(index__gte=0), name="ledger_entry_index_nonneg"
-            ),
-        ]
         indexes = [
-            models.Index(
-                fields=["log", "id"], condition=Q(index__isnull=True), name="ledger_entry_pending"
-            ),
             models.Index(fields=["leaf_hash"], name="ledger_entry_leaf_hash"),
             models.Index(fields=["subject", "recorded_at"], name="ledger_entry_subject"),
         ]
@@ -130,6 +121,17 @@ class LedgerEntry(TenantModel):
     def __str__(self) -> str:
         where = "pending" if self.index is None else f"#{self.index}"
         return f"{self.kind} {where}"
+
+    @property
+    def index(self) -> int | None:
+        """The entry's leaf index in its log's tree; None while it waits for the integrator.
+
+        Reads the :class:`Leaf` row: use ``select_related("leaf")`` when listing entries.
+        """
+        try:
+            return self.leaf.index
+        except Leaf.DoesNotExist:
+            return None
 
     @property
     def actor_role_label(self) -> str:
@@ -141,13 +143,72 @@ class LedgerEntry(TenantModel):
             return self.actor_role
 
 
+class Leaf(models.Model):
+    """An integrated entry's place in its log's tree: leaf ``index``. Written once, never updated.
+
+    The integrator writes these rows in bulk (COPY on PostgreSQL) rather than updating the wide
+    entry rows, whose every index a rewrite would touch.
+    """
+
+    # No database-level foreign keys here or on Node: PostgreSQL checks each one with a row
+    # lock on the referenced entry (a write to that wide row), which cost more than the rest
+    # of integration. The integrator takes these ids from the queue, whose foreign key was
+    # checked when record() wrote it, and `ceiba ledger verify` reports any index that has no
+    # entry. The unique (log, index) index leads with the log and serves lookups by log.
+    entry = models.OneToOneField(
+        LedgerEntry,
+        on_delete=models.CASCADE,
+        primary_key=True,
+        related_name="leaf",
+        db_constraint=False,
+    )
+    log = models.ForeignKey(
+        Log, on_delete=models.PROTECT, related_name="+", db_index=False, db_constraint=False
+    )
+    index = models.BigIntegerField()
+
+    class Meta:
+        ordering = ["log", "index"]
+        constraints = [
+            models.UniqueConstraint(fields=["log", "index"], name="ledger_leaf_index_unique"),
+            models.CheckConstraint(condition=Q(index__gte=0), name="ledger_leaf_index_nonneg"),
+        ]
+
+    def __str__(self) -> str:
+        return f"leaf {self.index}"
+
+
+class PendingEntry(models.Model):
+    """An entry written by ``record()`` that the integrator has not appended yet.
+
+    Written in the caller's transaction next to the entry; the integrator deletes it in the
+    transaction that writes the entry's :class:`Leaf` row, under the log's head-row lock.
+    """
+
+    entry = models.OneToOneField(
+        LedgerEntry, on_delete=models.CASCADE, primary_key=True, related_name="+"
+    )
+    log = models.ForeignKey(Log, on_delete=models.PROTECT, related_name="+", db_index=False)
+    leaf_hash = models.BinaryField(max_length=32)
+
+    class Meta:
+        ordering = ["log", "entry"]
+        indexes = [models.Index(fields=["log", "entry"], name="ledger_pending_log_entry")]
+
+    def __str__(self) -> str:
+        return f"pending entry {self.entry_id}"
+
+
 class Node(models.Model):
     """A perfect subtree's hash: leaves ``[index * 2**level, (index + 1) * 2**level)``."""
 
     pk = models.CompositePrimaryKey("log", "level", "index")
     # The primary key starts with the log, so a separate index on it would only cost writes
-    # (and tempt SQLite's planner into scanning a whole log).
-    log = models.ForeignKey(Log, on_delete=models.PROTECT, related_name="+", db_index=False)
+    # (and tempt SQLite's planner into scanning a whole log); no database-level foreign key,
+    # as on Leaf: a check per node row would lock the log row once per node.
+    log = models.ForeignKey(
+        Log, on_delete=models.PROTECT, related_name="+", db_index=False, db_constraint=False
+    )
     level = models.SmallIntegerField()
     index = models.BigIntegerField()
     hash = models.BinaryField(max_length=32)

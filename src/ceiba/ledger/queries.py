@@ -19,6 +19,7 @@ from ceiba.ledger.models import (
     Checkpoint,
     DeferredDisclosure,
     DisclosurePolicy,
+    Leaf,
     LedgerEntry,
     Log,
 )
@@ -103,7 +104,9 @@ def entry_at(administration: Administration, index: int) -> PublicEntry:
             f"index {index} is outside the tree of size {log.size}",
         )
     row = (
-        LedgerEntry.objects.filter(log=log, index=index).values_list("leaf_hash", "payload").first()
+        Leaf.objects.filter(log=log, index=index)
+        .values_list("entry__leaf_hash", "entry__payload")
+        .first()
     )
     if row is None:
         raise LedgerError(LedgerErrorCode.ENTRY_NOT_FOUND, f"no entry at index {index}")
@@ -122,11 +125,9 @@ def entries_from(administration: Administration, start: int, limit: int) -> list
             LedgerErrorCode.INDEX_OUT_OF_RANGE, f"limit must be between 1 and {MAX_PAGE}"
         )
     rows = (
-        LedgerEntry.objects.filter(
-            log=log, index__gte=start, index__lt=min(start + limit, log.size)
-        )
+        Leaf.objects.filter(log=log, index__gte=start, index__lt=min(start + limit, log.size))
         .order_by("index")
-        .values_list("index", "leaf_hash", "payload")
+        .values_list("index", "entry__leaf_hash", "entry__payload")
     )
     return [PublicEntry(i, bytes(h), bytes(p)) for i, h, p in rows]
 
@@ -184,7 +185,7 @@ def inclusion_proof(
     _check_size(log, "tree size", tree_size)
     if leaf_hash is not None:
         found = (
-            LedgerEntry.objects.filter(log=log, leaf_hash=leaf_hash, index__isnull=False)
+            Leaf.objects.filter(log=log, entry__leaf_hash=leaf_hash)
             .order_by("index")
             .values_list("index", flat=True)
             .first()
@@ -250,6 +251,6 @@ def data_usage_for(user: User, *, now: datetime | None = None) -> QuerySet[Ledge
     return (
         LedgerEntry.objects.filter(administration_id=administration_id, subject=user)
         .exclude(hidden)
-        .select_related("institution", "institution__administration", "actor")
+        .select_related("institution", "institution__administration", "actor", "leaf")
         .order_by("-recorded_at", "-id")
     )

@@ -9,7 +9,15 @@ from ceiba.ledger.actions import actor_value, commitment, subject_value
 from ceiba.ledger.audit import AuditReport, TreeRebuilder, check_checkpoints
 from ceiba.ledger.checkpoint import parse_cosigner_vkey
 from ceiba.ledger.errors import LedgerError
-from ceiba.ledger.models import Checkpoint, Cosignature, LedgerEntry, Log, Node
+from ceiba.ledger.models import (
+    Checkpoint,
+    Cosignature,
+    Leaf,
+    LedgerEntry,
+    Log,
+    Node,
+    PendingEntry,
+)
 from ceiba.ledger.note import (
     Ed25519Signer,
     Ed25519Verifier,
@@ -53,19 +61,19 @@ def audit_log(log: Log, *, seen: Sequence[str] = ()) -> AuditReport:
     report = AuditReport(origin=log.origin, size=log.size)
     tree = TreeRebuilder(report)
     rows = (
-        LedgerEntry.objects.filter(log=log, index__isnull=False)
+        Leaf.objects.filter(log=log)
         .order_by("index")
         .values_list(
             "index",
-            "payload",
-            "leaf_hash",
-            "salt",
-            "subject_id",
-            "subject_national_id",
-            "actor_id",
-            "actor_name",
-            "actor_role",
-            "kind",
+            "entry__payload",
+            "entry__leaf_hash",
+            "entry__salt",
+            "entry__subject_id",
+            "entry__subject_national_id",
+            "entry__actor_id",
+            "entry__actor_name",
+            "entry__actor_role",
+            "entry__kind",
         )
     )
     for row in rows.iterator(chunk_size=CHUNK):
@@ -104,6 +112,7 @@ def audit_log(log: Log, *, seen: Sequence[str] = ()) -> AuditReport:
         report.add(first, f"the log head says {log.size} entries, {rebuilt} are stored")
 
     _check_nodes(log, tree, rebuilt, report)
+    _check_unqueued(log, report)
 
     notes = list(Checkpoint.objects.filter(log=log).order_by("size").values_list("note", flat=True))
     verifiers = _verifiers(log, report)
@@ -177,6 +186,26 @@ def _check_nodes(log: Log, tree: TreeRebuilder, rebuilt: int, report: AuditRepor
                 report.add(index << level, f"stored node (level {level}, index {index}) is extra")
         below = current
         level += 1
+
+
+def _check_unqueued(log: Log, report: AuditReport) -> None:
+    """Every entry is in the tree or waiting for it: one that is neither was taken off the queue.
+
+    Such an entry is not committed to by any checkpoint yet, so no index can be named.
+    """
+    pending = PendingEntry.objects.filter(log=log).values("entry_id")
+    lost = (
+        LedgerEntry.objects.filter(log=log, leaf__isnull=True)
+        .exclude(pk__in=pending)
+        .values_list("pk", flat=True)
+    )
+    ids = list(lost[:10])
+    if ids:
+        report.add(
+            None,
+            f"entries neither in the tree nor waiting for it (ids {', '.join(map(str, ids))}"
+            f"{', ...' if len(ids) == 10 else ''}): removed from the integration queue",
+        )
 
 
 def _check_cosignatures(log: Log, report: AuditReport) -> None:
