@@ -8,7 +8,7 @@ load hits ``benches/floor_app.py`` (a bare Django view doing one insert) under g
 the same workers and database. Prints a Markdown section for docs/benchmarks.md
 ("## Application submissions").
 
-Run: .venv/bin/python benches/submissions_bench.py [--seconds 10] [--clients 32]
+Run: .venv/bin/python benches/submissions_bench.py [--seconds 10] [--warmup 10] [--clients 32]
      [--postgres postgresql://postgres@127.0.0.1:5432/postgres] [--backends postgresql,sqlite]
 """
 
@@ -178,7 +178,7 @@ def load(
 
 
 def run_backend(
-    backend: str, postgres_url: str, clients: int, seconds: float, workers: int
+    backend: str, postgres_url: str, clients: int, seconds: float, workers: int, warmup: float
 ) -> tuple[Result, Result]:
     var_dir = Path(tempfile.mkdtemp(prefix=f"ceiba-bench-{backend}-"))
     database_name = f"ceiba_bench_{secrets.token_hex(4)}"
@@ -196,6 +196,7 @@ def run_backend(
         **os.environ,
         "CEIBA_MODE": "production",
         "CEIBA_SECRET_KEY": secrets.token_urlsafe(50),
+        "CEIBA_KEY_PASSPHRASE": secrets.token_urlsafe(24),
         "CEIBA_ALLOWED_HOSTS": f"{HOST},127.0.0.1",
         "CEIBA_SECURE_COOKIES": "false",
         "CEIBA_VAR_DIR": str(var_dir),
@@ -238,7 +239,7 @@ def run_backend(
         )
         processes.append(ceiba)
         wait_ready(port, "/healthz", ceiba)
-        submissions = load(port, "/api/v1/applications/submit", tokens, seconds, 2.0, body)
+        submissions = load(port, "/api/v1/applications/submit", tokens, seconds, warmup, body)
         ceiba.terminate()
         ceiba.wait(timeout=30)
 
@@ -263,7 +264,7 @@ def run_backend(
         )
         processes.append(floor)
         wait_ready(port, "/none", floor)
-        baseline = load(port, "/floor", tokens, seconds, 2.0, body)
+        baseline = load(port, "/floor", tokens, seconds, warmup, body)
         return submissions, baseline
     finally:
         for process in processes:
@@ -310,6 +311,9 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seconds", type=float, default=10.0)
     parser.add_argument("--clients", type=int, default=32)
+    # Each gunicorn worker builds the URLconf and the API schemas on its first request
+    # (about 2 s of CPU): the warm-up lets every worker pass it before timing starts.
+    parser.add_argument("--warmup", type=float, default=10.0)
     parser.add_argument("--workers", type=int, default=(os.cpu_count() or 1) * 2 + 1)
     parser.add_argument("--postgres", default="postgresql://postgres@127.0.0.1:5432/postgres")
     parser.add_argument("--backends", default="postgresql,sqlite")
@@ -321,17 +325,20 @@ def main() -> int:
     rows = []
     for backend in args.backends.split(","):
         print(f"== {backend}", file=sys.stderr)
-        ceiba, floor = run_backend(backend, args.postgres, args.clients, args.seconds, args.workers)
+        ceiba, floor = run_backend(
+            backend, args.postgres, args.clients, args.seconds, args.workers, args.warmup
+        )
         rows.append((backend, ceiba, floor))
     print("## Application submissions\n")
     print(
         f"`benches/submissions_bench.py` ({dt.date.today().isoformat()}): {args.clients} "
-        f"concurrent clients (threads, httpx, loopback) for {args.seconds:g} s after a 2 s "
-        f"warm-up, against `ceiba serve --prod` (gunicorn, {args.workers} workers) submitting "
-        "a copy of a birth certificate (answers + one PDF, new Idempotency-Key each) with "
-        "`POST /api/v1/applications/submit`. The floor is `benches/floor_app.py`: a bare "
-        "Django view doing one insert, under gunicorn with the same workers and database. The "
-        "load generator runs on the same machine and takes part of the CPU.\n"
+        f"concurrent clients (threads, httpx, loopback) for {args.seconds:g} s after a "
+        f"{args.warmup:g} s warm-up, against `ceiba serve --prod` (gunicorn, {args.workers} "
+        "workers) submitting a copy of a birth certificate (answers + one PDF, new "
+        "Idempotency-Key each) with `POST /api/v1/applications/submit`. The floor is "
+        "`benches/floor_app.py`: a bare Django view doing one insert, under gunicorn with the "
+        "same workers and database. The load generator runs on the same machine and takes "
+        "part of the CPU.\n"
     )
     print(f"Machine: {machine()}.\n")
     print(
