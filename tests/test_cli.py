@@ -119,3 +119,19 @@ def test_apitoken_create_use_and_revoke(tenant_a: Tenant, capsys: Any) -> None:
     assert client.get("/api/v1/soc/security-events", **auth).status_code == 200
     call_command("apitoken", "revoke", clear[:12])
     assert client.get("/api/v1/soc/security-events", **auth).status_code == 401
+
+
+def test_access_lines_carry_request_id_and_hide_reset_tokens(tmp_path: Path) -> None:
+    code = (
+        "from django.test import Client; "
+        "Client().get('/accounts/password-reset/MQ/secret-token-123/', "
+        "HTTP_X_REQUEST_ID='req-abcdef12')"
+    )
+    assert _run(["migrate", "-v0"], tmp_path).returncode == 0
+    result = _run(["shell", "-c", code], tmp_path, CEIBA_LOG_FORMAT="json")
+    lines = [json.loads(line) for line in result.stderr.splitlines() if line.startswith("{")]
+    access = [line for line in lines if line.get("logger") == "ceiba.access"]
+    assert access, result.stderr[-2000:]
+    assert access[0]["request_id"] == "req-abcdef12"
+    assert "secret-token-123" not in result.stderr
+    assert "/accounts/password-reset/MQ/***/" in access[0]["message"]

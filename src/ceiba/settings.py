@@ -242,7 +242,10 @@ else:
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "filters": {"request_id": {"()": "ceiba.web.logging.RequestIdFilter"}},
+    "filters": {
+        "request_id": {"()": "ceiba.web.logging.RequestIdFilter"},
+        "redact": {"()": "ceiba.web.logging.RedactSecretsFilter"},
+    },
     "formatters": {
         "json": {
             "()": "pythonjsonlogger.json.JsonFormatter",
@@ -255,11 +258,14 @@ LOGGING = {
         "console": {
             "class": "logging.StreamHandler",
             "formatter": CONFIG.log_format,
-            "filters": ["request_id"],
+            "filters": ["request_id", "redact"],
         }
     },
     "root": {"handlers": ["console"], "level": CONFIG.log_level},
     "loggers": {
+        # Replace Django's own console handler: every line goes through ours (format, request
+        # id, redaction).
+        "django": {"handlers": ["console"], "level": "INFO", "propagate": False},
         "django.db.backends": {"level": "WARNING"},
         "axes": {"level": "WARNING"},
         "weasyprint": {"level": "WARNING"},

@@ -1,6 +1,8 @@
 from __future__ import annotations
 
+import logging
 import re
+import time
 import uuid
 from collections.abc import Callable
 
@@ -12,9 +14,10 @@ from django.utils.cache import patch_vary_headers
 
 from ceiba.soc.actions import record_security_event
 from ceiba.soc.models import EventAction, EventCategory, EventOutcome
-from ceiba.web.logging import request_id_var
+from ceiba.web.logging import SECRET_PATH, request_id_var
 
 _REQUEST_ID = re.compile(r"^[A-Za-z0-9._-]{8,64}$")
+access_log = logging.getLogger("ceiba.access")
 
 
 class ProbeMiddleware:
@@ -48,8 +51,19 @@ class RequestIdMiddleware:
         request_id = incoming if _REQUEST_ID.match(incoming) else uuid.uuid4().hex
         request.request_id = request_id  # type: ignore[attr-defined]
         token = request_id_var.set(request_id)
+        started = time.monotonic()
         try:
             response = self.get_response(request)
+            access_log.info(
+                "%s %s %s",
+                request.method,
+                SECRET_PATH.sub(r"\1***/", request.path),
+                response.status_code,
+                extra={
+                    "status": response.status_code,
+                    "duration_ms": round((time.monotonic() - started) * 1000, 1),
+                },
+            )
         finally:
             request_id_var.reset(token)
         response["X-Request-ID"] = request_id

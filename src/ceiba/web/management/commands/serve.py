@@ -52,8 +52,9 @@ class Command(BaseCommand):
                 bind,
                 "--workers",
                 str(max(1, options["workers"])),
-                "--access-logfile",
-                "-",
+                # Load the application once, before forking: workers start warm and share
+                # memory. Access lines come from RequestIdMiddleware (JSON, request id).
+                "--preload",
                 "--forwarded-allow-ips",
                 os.environ.get("CEIBA_FORWARDED_ALLOW_IPS", "127.0.0.1"),
             ]
