@@ -80,6 +80,16 @@ def _fact_text(key: str, value: Any, form: Form | None, language: str) -> str:
     return one(value)
 
 
+# The offer letter and the enrollment certificate certify the same facts about the place.
+SCHOOL_PLACE_FACTS = (
+    ("child_family_name", _("Family name")),
+    ("child_given_names", _("Given names")),
+    ("child_date_of_birth", _("Date of birth")),
+    ("level", _("Level")),
+    ("grade", _("Year group")),
+    ("preferred_school", _("School")),
+)
+
 TEMPLATES: dict[str, CertificateTemplate] = {
     t.name: t
     for t in (
@@ -116,27 +126,13 @@ TEMPLATES: dict[str, CertificateTemplate] = {
             "education/place-offer-letter",
             _("School place offer letter"),
             "PO",
-            (
-                ("child_family_name", _("Family name")),
-                ("child_given_names", _("Given names")),
-                ("child_date_of_birth", _("Date of birth")),
-                ("level", _("Level")),
-                ("grade", _("Year group")),
-                ("preferred_school", _("School")),
-            ),
+            SCHOOL_PLACE_FACTS,
         ),
         CertificateTemplate(
             "education/certificate-of-enrollment",
             _("Certificate of school enrollment"),
             "SE",
-            (
-                ("child_family_name", _("Family name")),
-                ("child_given_names", _("Given names")),
-                ("child_date_of_birth", _("Date of birth")),
-                ("level", _("Level")),
-                ("grade", _("Year group")),
-                ("preferred_school", _("School")),
-            ),
+            SCHOOL_PLACE_FACTS,
         ),
         CertificateTemplate(
             "agriculture/input-voucher",
