@@ -23,13 +23,12 @@ from ceiba.ledger.note import (
     DEFAULT_MAX_SIGNATURES,
     InvalidKeyError,
     KnownVerifiers,
+    NamedKey,
     Note,
     Signature,
     Signer,
     Verifier,
     check_key_name,
-    encode_vkey,
-    key_id,
     open_note,
     parse_note,
     parse_vkey,
@@ -172,7 +171,7 @@ def cosignature_timestamp(signature: Signature) -> int:
     return int.from_bytes(signature.signature[:8], "big")
 
 
-class CosignatureV1Verifier:
+class CosignatureV1Verifier(NamedKey):
     """Verifies timestamped Ed25519 checkpoint cosignatures (signature type 0x04)."""
 
     signature_type = SIGNATURE_TYPE_COSIGNATURE_V1
@@ -183,22 +182,8 @@ class CosignatureV1Verifier:
             raise InvalidKeyError(
                 f"key {name}: an Ed25519 public key is 32 bytes, got {len(public_key)}"
             )
-        self._name = name
-        self.public_key = bytes(public_key)
+        self._identify(name, public_key)
         self._public = Ed25519PublicKey.from_public_bytes(self.public_key)
-        self._key_id = key_id(name, self.signature_type, self.public_key)
-
-    @property
-    def name(self) -> str:
-        return self._name
-
-    @property
-    def key_id(self) -> int:
-        return self._key_id
-
-    @property
-    def vkey(self) -> str:
-        return encode_vkey(self._name, self.signature_type, self.public_key)
 
     def verify(self, message: bytes, signature: bytes) -> bool:
         if len(signature) != 8 + 64:
@@ -214,7 +199,7 @@ class CosignatureV1Verifier:
         return True
 
 
-class CosignatureV1Signer:
+class CosignatureV1Signer(NamedKey):
     """A witness key producing cosignature/v1 lines; ``clock`` returns the POSIX time."""
 
     signature_type = SIGNATURE_TYPE_COSIGNATURE_V1
@@ -225,24 +210,9 @@ class CosignatureV1Signer:
         private_key: Ed25519PrivateKey,
         clock: Callable[[], int] = lambda: int(time.time()),
     ) -> None:
-        check_key_name(name)
-        self._name = name
         self._private = private_key
         self._clock = clock
-        self.public_key = private_key.public_key().public_bytes(Encoding.Raw, PublicFormat.Raw)
-        self._key_id = key_id(name, self.signature_type, self.public_key)
-
-    @property
-    def name(self) -> str:
-        return self._name
-
-    @property
-    def key_id(self) -> int:
-        return self._key_id
-
-    @property
-    def vkey(self) -> str:
-        return encode_vkey(self._name, self.signature_type, self.public_key)
+        self._identify(name, private_key.public_key().public_bytes(Encoding.Raw, PublicFormat.Raw))
 
     def verifier(self) -> CosignatureV1Verifier:
         return CosignatureV1Verifier(self._name, self.public_key)

@@ -39,6 +39,7 @@ __all__ = [
     "InvalidSignatureError",
     "KnownVerifiers",
     "MalformedNoteError",
+    "NamedKey",
     "Note",
     "NoteError",
     "Signature",
@@ -192,15 +193,15 @@ def _ed25519_public(raw: bytes, what: str) -> Ed25519PublicKey:
     return Ed25519PublicKey.from_public_bytes(raw)
 
 
-class Ed25519Verifier:
-    """Verifies signature type 0x01: Ed25519 over the note text."""
+class NamedKey:
+    """What every note key has: a checked name, its public key, key ID and vkey string."""
 
-    signature_type = SIGNATURE_TYPE_ED25519
+    signature_type: int
+    public_key: bytes
 
-    def __init__(self, name: str, public_key: bytes) -> None:
+    def _identify(self, name: str, public_key: bytes) -> None:
         check_key_name(name)
         self._name = name
-        self._public = _ed25519_public(public_key, f"key {name}")
         self.public_key = bytes(public_key)
         self._key_id = key_id(name, self.signature_type, self.public_key)
 
@@ -216,6 +217,17 @@ class Ed25519Verifier:
     def vkey(self) -> str:
         return encode_vkey(self._name, self.signature_type, self.public_key)
 
+
+class Ed25519Verifier(NamedKey):
+    """Verifies signature type 0x01: Ed25519 over the note text."""
+
+    signature_type = SIGNATURE_TYPE_ED25519
+
+    def __init__(self, name: str, public_key: bytes) -> None:
+        check_key_name(name)
+        self._public = _ed25519_public(public_key, f"key {name}")
+        self._identify(name, public_key)
+
     def verify(self, message: bytes, signature: bytes) -> bool:
         if len(signature) != 64:
             return False
@@ -226,17 +238,14 @@ class Ed25519Verifier:
         return True
 
 
-class Ed25519Signer:
+class Ed25519Signer(NamedKey):
     """Signs notes with an Ed25519 private key under a key name (signature type 0x01)."""
 
     signature_type = SIGNATURE_TYPE_ED25519
 
     def __init__(self, name: str, private_key: Ed25519PrivateKey) -> None:
-        check_key_name(name)
-        self._name = name
         self._private = private_key
-        self.public_key = private_key.public_key().public_bytes(Encoding.Raw, PublicFormat.Raw)
-        self._key_id = key_id(name, self.signature_type, self.public_key)
+        self._identify(name, private_key.public_key().public_bytes(Encoding.Raw, PublicFormat.Raw))
 
     @classmethod
     def generate(cls, name: str) -> Ed25519Signer:
@@ -266,18 +275,6 @@ class Ed25519Signer:
         seed = self._private.private_bytes(Encoding.Raw, PrivateFormat.Raw, NoEncryption())
         material = base64.b64encode(bytes([self.signature_type]) + seed).decode("ascii")
         return f"PRIVATE+KEY+{self._name}+{self._key_id:08x}+{material}"
-
-    @property
-    def name(self) -> str:
-        return self._name
-
-    @property
-    def key_id(self) -> int:
-        return self._key_id
-
-    @property
-    def vkey(self) -> str:
-        return encode_vkey(self._name, self.signature_type, self.public_key)
 
     def verifier(self) -> Ed25519Verifier:
         return Ed25519Verifier(self._name, self.public_key)
