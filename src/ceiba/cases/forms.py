@@ -29,7 +29,13 @@ from jsonschema import Draft202012Validator
 from jsonschema.exceptions import ValidationError as SchemaError
 
 from ceiba.cases import filetypes
-from ceiba.catalog.definition import DocumentRequirement, FieldHints, Form, Section
+from ceiba.catalog.definition import (
+    DocumentRequirement,
+    FieldHints,
+    Form,
+    Section,
+    default_widget,
+)
 from ceiba.catalog.formula import FormulaError
 
 Text = Mapping[str, str]
@@ -90,19 +96,9 @@ def widget_for(prop: Mapping[str, Any], hints: FieldHints | None) -> str:
     wanted = hints.widget if hints is not None else ""
     if fits.get(wanted, False):
         return wanted
-    if multiple:
-        return "checkboxes"
-    if single:
-        return "select"
-    if kind == "boolean":
-        return "checkbox"
-    if kind in ("number", "integer"):
-        return "number"
-    if prop.get("format") == "date":
-        return "date"
-    if prop.get("format") == "email":
-        return "email"
-    return "text"
+    if kind == "array" and not multiple:
+        return "text"  # a list without choices: not loadable, but never render empty boxes
+    return default_widget(prop)
 
 
 @functools.lru_cache(maxsize=64)

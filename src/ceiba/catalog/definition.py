@@ -818,7 +818,7 @@ class _Builder:
         choices = prop.get("enum")
         if prop.get("type") == "array" and isinstance(prop.get("items"), dict):
             choices = prop["items"].get("enum")
-        widget = hint.get("widget") or _default_widget(prop)
+        widget = hint.get("widget") or default_widget(prop)
         if widget in CHOICE_WIDGETS and not choices:
             self.error((*path, "widget"), f"widget {widget!r} needs an 'enum' in the field schema")
         options: dict[str, Text] = {}
@@ -1026,7 +1026,8 @@ def _close(name: str, candidates: Iterable[str]) -> str:
     return f"; did you mean {match[0]!r}?" if match else ""
 
 
-def _default_widget(prop: Mapping[str, Any]) -> str:
+def default_widget(prop: Mapping[str, Any]) -> str:
+    """The widget a field gets without a hint; the portal falls back to it too."""
     kind = prop.get("type")
     if kind == "array":
         return "checkboxes"
