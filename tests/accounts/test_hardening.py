@@ -129,3 +129,17 @@ def test_platform_admin_failures_count_once_across_hosts(
         "/accounts/login/", {"username": "ops@platform.example", "password": PASSWORD}
     )
     assert response.status_code == 429
+
+
+@pytest.mark.django_db
+def test_the_second_factor_question_is_asked_once_per_session(tenant_a: Tenant) -> None:
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    client = Client(HTTP_HOST=tenant_a.host)
+    citizen = tenant_a.users[Role.CITIZEN]
+    client.post("/accounts/login/", {"username": citizen.email, "password": PASSWORD})
+    client.get("/")
+    with CaptureQueriesContext(connection) as queries:
+        assert client.get("/").status_code == 200
+    assert not [q for q in queries.captured_queries if "otp_totp_totpdevice" in q["sql"]]

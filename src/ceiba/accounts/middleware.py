@@ -54,11 +54,22 @@ class TenantSessionGuard:
         return self.get_response(request)
 
 
-def needs_second_factor(user: object) -> bool:
-    """Staff always; anyone else who turned two-factor authentication on."""
-    if getattr(user, "is_staff_role", False):
+SESSION_KEY = "ceiba_second_factor"
+
+
+def needs_second_factor(request: HttpRequest) -> bool:
+    """Staff always; anyone else who turned two-factor authentication on.
+
+    Read once per session, so a citizen's pages cost no extra query: turning two-factor on
+    applies from the next sign-in (the session that enrolls is verified already).
+    """
+    if getattr(request.user, "is_staff_role", False):
         return True
-    return TOTPDevice.objects.filter(user=user, confirmed=True).exists()
+    if SESSION_KEY not in request.session:
+        request.session[SESSION_KEY] = TOTPDevice.objects.filter(
+            user=request.user, confirmed=True
+        ).exists()
+    return bool(request.session[SESSION_KEY])
 
 
 class StaffTwoFactorMiddleware:
@@ -77,7 +88,7 @@ class StaffTwoFactorMiddleware:
             user.is_authenticated
             and not user.is_verified()  # type: ignore[attr-defined]
             and not request.path_info.startswith(MFA_OPEN_PREFIXES)
-            and needs_second_factor(user)
+            and needs_second_factor(request)
         ):
             if request.path_info.startswith("/api/"):
                 return JsonResponse(
