@@ -38,7 +38,7 @@ def test_document_is_served_inline_with_nosniff(
     assert response["X-Content-Type-Options"] == "nosniff"
     assert b"".join(response.streaming_content).startswith(b"%PDF-")
     assert LedgerEntry.objects.filter(
-        kind="personal_data_viewed", reference=f"case:{birth_case.pk}/document:{document.pk}"
+        kind="personal_data_viewed", reference=f"case:{birth_case.reference}/document:{document.pk}"
     ).exists()
 
 

@@ -22,7 +22,7 @@ def test_submission_enters_initial_state_with_reference_and_sla(birth_case: Case
     assert birth_case.due_at is not None
     assert birth_case.events.filter(kind=EventKind.SUBMITTED).count() == 1
     assert LedgerEntry.objects.filter(
-        kind="case_submitted", reference=f"case:{birth_case.pk}"
+        kind="case_submitted", reference=f"case:{birth_case.reference}"
     ).exists()
 
 
@@ -53,7 +53,9 @@ def test_officer_processes_case_to_decision(tenant_a: Tenant, birth_case: Case) 
     assert case.state == "issued"
     assert case.phase == Phase.CLOSED
     assert [m.body for m in queries.messages(case)] == ["Send a clearer scan", "Here it is"]
-    assert LedgerEntry.objects.filter(kind="case_decided", reference=f"case:{case.pk}").exists()
+    assert LedgerEntry.objects.filter(
+        kind="case_decided", reference=f"case:{case.reference}"
+    ).exists()
 
 
 def test_stale_version_is_refused(tenant_a: Tenant, birth_case: Case) -> None:

@@ -698,7 +698,7 @@ def do_claim_case(case: Case, *, actor: User, expected_version: int | None = Non
         locked.assignee = actor
         _bump(locked)
         _event(locked, EventKind.CLAIMED, actor, public=False)
-        _ledger("case_assigned", locked, actor, details={"assignee": str(actor.pk)})
+        _ledger("case_assigned", locked, actor, details={"assignment": "claimed"})
         return locked
 
 
@@ -733,7 +733,13 @@ def do_assign_case(
             "to": str(assignee.pk) if assignee else None,
         }
         _event(locked, EventKind.ASSIGNED, actor, details=details, public=False)
-        _ledger("case_assigned", locked, actor, details=details)
+        # Who got the case stays in the case's history: account ids are not for the public log.
+        _ledger(
+            "case_assigned",
+            locked,
+            actor,
+            details={"assignment": "assigned" if assignee else "unassigned"},
+        )
         return locked
 
 
@@ -770,9 +776,9 @@ def record_case_access(
             "personal_data_viewed",
             case,
             actor,
-            purpose=purpose or f"case {case.reference or case.pk}",
-            reference=f"case:{case.pk}" + (f"/document:{document.pk}" if document else ""),
-            details={"document": str(document.pk)} if document else {"view": "case"},
+            purpose=purpose or "Case review",
+            reference=_case_reference(case) + (f"/document:{document.pk}" if document else ""),
+            details={"view": "document" if document else "case"},
         )
 
 
@@ -1047,6 +1053,14 @@ def _event(
     )
 
 
+def _case_reference(case: Case) -> str:
+    """The ledger reference of a case: its reference number, readable by the applicant.
+
+    The log publishes it only as a salted commitment; the clear text stays in the entry's row.
+    """
+    return f"case:{case.reference or case.pk}"
+
+
 def _ledger(
     kind: str,
     case: Case,
@@ -1069,8 +1083,8 @@ def _ledger(
         administration=case.administration,
         institution=institution,
         subject=case.applicant,
-        purpose=purpose or f"case {case.reference or case.pk}",
-        reference=reference or f"case:{case.pk}",
+        purpose=purpose or "Case processing",
+        reference=reference or _case_reference(case),
         details=dict(details or {}),
     )
 

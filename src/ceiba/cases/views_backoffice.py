@@ -89,7 +89,7 @@ def queue(request: HttpRequest) -> HttpResponse:
 def case_detail(request: HttpRequest, case_id: Any) -> HttpResponse:
     user = _staff(request)
     case = _case(user, case_id)
-    actions.record_case_access(case, actor=user, purpose=f"case {case.reference}")
+    actions.record_case_access(case, actor=user, purpose="Case review in the back office")
     return _render_case(request, user, case)
 
 
@@ -283,7 +283,7 @@ def case_document(request: HttpRequest, case_id: Any, document_id: Any) -> FileR
     if document is None:
         raise Http404(_("This document does not exist."))
     actions.record_case_access(
-        case, actor=user, purpose=f"case {case.reference}", document=document
+        case, actor=user, purpose="Case review in the back office", document=document
     )
     response = FileResponse(document.file.open("rb"), content_type=document.content_type)
     name = document.original_name.replace('"', "")

@@ -135,8 +135,12 @@ def do_load_definitions(
                 administration=administration,
                 institution=service.institution,
                 purpose="catalog.load",
-                reference=f"service:{service.code}",
-                details={"version": version.number, "content_hash": version.content_hash},
+                # The catalog is public: the service is named in clear, no reference needed.
+                details={
+                    "service": service.code,
+                    "version": version.number,
+                    "content_hash": version.content_hash,
+                },
             )
         result.services.append(
             LoadedService(definition.id, status, version.number, definition.source)

@@ -162,12 +162,9 @@ def do_issue_document(
                 institution=institution,
                 subject=applicant,
                 reference=f"document:{number}",
-                details={
-                    "template": template,
-                    "sha256": document.sha256,
-                    "supersedes": supersedes.number if supersedes else None,
-                    "case": case_reference,
-                },
+                # The superseded number and the case reference would unlock personal data:
+                # the document row keeps them, the log commits to this document's number.
+                details={"template": template, "sha256": document.sha256},
             )
     except BaseException:
         # The row did not commit: do not leave an orphan signed PDF behind.
@@ -209,7 +206,8 @@ def do_revoke_document(document: IssuedDocument, *, reason: str, actor: User) ->
             institution=locked.institution,
             subject=locked.applicant,
             reference=f"document:{locked.number}",
-            details={"reason": reason},
+            # The reason is free text an officer wrote: it stays on the document row.
+            details={},
         )
     return locked
 

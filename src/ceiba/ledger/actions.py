@@ -40,7 +40,9 @@ from ceiba.tenancy.models import Administration, Institution
 if TYPE_CHECKING:
     from ceiba.accounts.models import User
 
-ENTRY_VERSION = 1
+# Version 2: ``reference`` is a salted commitment too. Version 1 entries carried it in clear;
+# the public API withholds their bytes (docs/adr/0002-public-log-entries-carry-only-...).
+ENTRY_VERSION = 2
 _COMMITMENT_PREFIX = b"ceiba-ledger-commitment/v1\x00"
 _MAX_PURPOSE = 2000
 _MAX_REFERENCE = 200
@@ -65,6 +67,46 @@ def subject_value(subject_id: object, national_id: str) -> str:
 
 def actor_value(actor_id: object, actor_name: str) -> str:
     return f"{actor_id}\n{actor_name}"
+
+
+def committed_reference(salt: bytes, reference: str, *, version: int = ENTRY_VERSION) -> str:
+    """The ``reference`` field of an entry of ``version`` whose row holds ``reference``.
+
+    From version 2 it is the salted commitment (label ``reference``), or ``""`` when there is
+    no reference; version 1 entries carried the clear text. ``ceiba ledger verify`` compares
+    the row's ``reference`` column with the entry through this function.
+    """
+    if version < 2:
+        return reference
+    return commitment(salt, "reference", reference) if reference else ""
+
+
+def _public_identifiers(reference: str, people: list[User]) -> list[str]:
+    """The values that must not appear in an entry's public fields."""
+    values = []
+    for part in reference.split("/"):
+        value = part.split(":", 1)[-1]
+        if len(value) >= 4:
+            values.append(value)
+    for person in people:
+        values += [str(person.pk), person.pk.hex, person.national_id, person.email]
+        if len(person.full_name.split()) >= 2:  # a one-word name may be an ordinary word
+            values.append(person.full_name)
+    return [value for value in values if len(value) >= 4]
+
+
+def _check_public_fields(
+    purpose: str, details: Mapping[str, Any] | None, reference: str, people: list[User]
+) -> None:
+    """Refuse an entry whose public ``purpose`` or ``details`` repeat what is committed."""
+    public = purpose + "\n" + repr(details or {})
+    for value in _public_identifiers(reference, people):
+        if value in public:
+            raise LedgerError(
+                LedgerErrorCode.ENTRY_INVALID,
+                "purpose and details are published: they must not repeat the reference or "
+                "identify a person (put identifiers in reference)",
+            )
 
 
 def format_time(moment: datetime) -> str:
@@ -117,10 +159,12 @@ def record(
 
     ``actor`` is the person acting (None: the platform itself); ``institution`` the institution
     acting, by default the actor's; ``subject`` the person whose data or case this is about;
-    ``purpose`` the purpose or legal basis; ``reference`` what it is about, such as
-    ``"case:<uuid>"`` or ``"document:<number>"``; ``details`` a JSON object without floats
-    (values of secret-looking keys are redacted). Raise :class:`LedgerError` for invalid
-    input. The entry's leaf hash is computed here (its bytes are final); the integrator,
+    ``purpose`` the purpose or legal basis, fixed text; ``reference`` what it is about, such
+    as ``"case:<case reference>"`` or ``"document:<number>"``, published only as a salted
+    commitment; ``details`` a JSON object without floats (values of secret-looking keys are
+    redacted). ``purpose`` and ``details`` are published as given: they must not repeat the
+    reference or name a person (refused when they visibly do). Raise :class:`LedgerError` for
+    invalid input. The entry's leaf hash is computed here (its bytes are final); the integrator,
     scheduled after commit, appends it to the tree later, so a rolled-back change leaves no
     entry and a burst of writes never waits on the tree or on the log's lock.
     """
@@ -150,6 +194,9 @@ def record(
         institution = actor.institution
     if institution is not None:
         _check_tenant("institution", institution.administration_id, administration)
+    _check_public_fields(
+        purpose, details, reference, [person for person in (actor, subject) if person is not None]
+    )
 
     moment = now or timezone.now()
     salt = secrets.token_bytes(16)
@@ -175,7 +222,7 @@ def record(
                 else None
             ),
             "purpose": purpose,
-            "reference": reference,
+            "reference": committed_reference(salt, reference),
             "details": dict(details) if details is not None else {},
         }
         try:

@@ -13,7 +13,7 @@ from typing import Any
 
 from django.http import HttpRequest, HttpResponse
 from django.utils.translation import gettext as _
-from ninja import Router, Schema, Status
+from ninja import Field, Router, Schema, Status
 
 from ceiba.accounts.models import User
 from ceiba.accounts.roles import PUBLIC_ROLES
@@ -119,14 +119,18 @@ def checkpoint_history(request: HttpRequest, start: str = "0", limit: str = "100
 class EntryOut(Schema):
     index: int
     leaf_hash: str
-    entry: str
+    entry: str | None = Field(
+        description="The exact entry bytes; null for a version 1 entry withheld from the public "
+        "because it carries a case or document identifier in clear (its leaf hash still "
+        "places it in the tree)."
+    )
 
 
 def _entry_out(entry: queries.PublicEntry) -> dict[str, Any]:
     return {
         "index": entry.index,
         "leaf_hash": queries.b64(entry.leaf_hash),
-        "entry": entry.entry.decode("utf-8"),
+        "entry": entry.entry.decode("utf-8") if entry.entry is not None else None,
     }
 
 

@@ -38,6 +38,7 @@ class AuditReport:
     size: int = 0
     checkpoints: int = 0
     problems: list[Problem] = field(default_factory=list)
+    withheld: int = 0  # entries known by their leaf hash only (the public API withholds them)
 
     @property
     def ok(self) -> bool:
@@ -101,6 +102,25 @@ class TreeRebuilder:
         if value.get("log") != self.report.origin:
             self.report.add(index, f"entry names log {value.get('log')!r}, not this log")
         return value
+
+    def add_withheld(self, index: int, claimed_leaf: bytes) -> None:
+        """Append an entry whose bytes the log withholds from the public, by its leaf hash."""
+        if self.broken_at is not None:
+            return
+        expected = self.size + len(self._pending)
+        if index != expected:
+            what = "missing" if index > expected else "duplicated or out of order"
+            self.report.add(expected, f"entry {expected} is {what} (next stored index is {index})")
+            self.broken_at = expected
+            return
+        if len(claimed_leaf) != merkle.HASH_SIZE:
+            self.report.add(index, "the served leaf hash is not 32 bytes long")
+            self.broken_at = index
+            return
+        self.report.withheld += 1
+        self._pending.append(claimed_leaf)
+        if len(self._pending) >= 4096:
+            self.flush()
 
     def flush(self) -> None:
         if self._pending:

@@ -34,6 +34,17 @@ class EntryKind(models.TextChoices):
     ADMIN_CHANGE = "admin_change", _("Administrative change")
 
 
+def withheld_from_public(kind: str, version: object) -> bool:
+    """Whether the public API serves only an entry's leaf hash, not its bytes.
+
+    Version 1 entries of every kind but ``admin_change`` carry a case or document identifier
+    in clear (in ``reference``, ``purpose`` or ``details``). They are in the tree and cannot be
+    rewritten; their bytes stay in the database, where ``ceiba ledger verify`` re-hashes them.
+    From version 2 identifiers are only committed to, and every entry is served.
+    """
+    return version == 1 and kind != EntryKind.ADMIN_CHANGE
+
+
 class Log(TenantModel):
     """The head of one administration's log: its origin line, integrated size and root.
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import json
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -22,6 +23,7 @@ from ceiba.ledger.models import (
     Leaf,
     LedgerEntry,
     Log,
+    withheld_from_public,
 )
 from ceiba.tenancy.models import Administration
 
@@ -91,9 +93,25 @@ def _check_size(log: Log, name: str, size: int) -> None:
 
 @dataclass(frozen=True)
 class PublicEntry:
+    """An integrated entry as the public API serves it.
+
+    ``entry`` is None for an entry withheld from the public (a version 1 entry that carries a
+    case or document identifier in clear): only its leaf hash is served.
+    """
+
     index: int
     leaf_hash: bytes
-    entry: bytes
+    entry: bytes | None
+
+
+def _public_entry(index: int, digest: bytes, kind: str, payload: bytes) -> PublicEntry:
+    try:
+        version = json.loads(payload).get("v")
+    except (ValueError, AttributeError):
+        version = None
+    if withheld_from_public(kind, version):
+        return PublicEntry(index, digest, None)
+    return PublicEntry(index, digest, payload)
 
 
 def entry_at(administration: Administration, index: int) -> PublicEntry:
@@ -105,12 +123,12 @@ def entry_at(administration: Administration, index: int) -> PublicEntry:
         )
     row = (
         Leaf.objects.filter(log=log, index=index)
-        .values_list("entry__leaf_hash", "entry__payload")
+        .values_list("entry__leaf_hash", "entry__kind", "entry__payload")
         .first()
     )
     if row is None:
         raise LedgerError(LedgerErrorCode.ENTRY_NOT_FOUND, f"no entry at index {index}")
-    return PublicEntry(index, bytes(row[0]), bytes(row[1]))
+    return _public_entry(index, bytes(row[0]), row[1], bytes(row[2]))
 
 
 def entries_from(administration: Administration, start: int, limit: int) -> list[PublicEntry]:
@@ -127,9 +145,9 @@ def entries_from(administration: Administration, start: int, limit: int) -> list
     rows = (
         Leaf.objects.filter(log=log, index__gte=start, index__lt=min(start + limit, log.size))
         .order_by("index")
-        .values_list("index", "entry__leaf_hash", "entry__payload")
+        .values_list("index", "entry__leaf_hash", "entry__kind", "entry__payload")
     )
-    return [PublicEntry(i, bytes(h), bytes(p)) for i, h, p in rows]
+    return [_public_entry(i, bytes(h), k, bytes(p)) for i, h, k, p in rows]
 
 
 def parse_hash(value: str) -> bytes:

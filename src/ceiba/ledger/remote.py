@@ -132,8 +132,13 @@ def verify_remote(
             report.add(start, f"the log serves no entry at index {start}")
             break
         for item in page:
-            entry = str(item.get("entry", "")).encode("utf-8")
-            tree.add(int(item["index"]), entry, _hash(item.get("leaf_hash"), "leaf hash"))
+            digest = _hash(item.get("leaf_hash"), "leaf hash")
+            if item.get("entry") is None:
+                # A version 1 entry with identifiers in clear: only its leaf hash is public.
+                tree.add_withheld(int(item["index"]), digest)
+                continue
+            entry = str(item["entry"]).encode("utf-8")
+            tree.add(int(item["index"]), entry, digest)
         start += len(page)
         if progress:
             progress(f"{start}/{head.size} entries")

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from ceiba.ledger import keys, merkle
-from ceiba.ledger.actions import actor_value, commitment, subject_value
+from ceiba.ledger.actions import actor_value, commitment, committed_reference, subject_value
 from ceiba.ledger.audit import AuditReport, TreeRebuilder, check_checkpoints
 from ceiba.ledger.checkpoint import parse_cosigner_vkey
 from ceiba.ledger.errors import LedgerError
@@ -74,10 +74,23 @@ def audit_log(log: Log, *, seen: Sequence[str] = ()) -> AuditReport:
             "entry__actor_name",
             "entry__actor_role",
             "entry__kind",
+            "entry__reference",
         )
     )
     for row in rows.iterator(chunk_size=CHUNK):
-        index, payload, leaf, salt, subject_id, national_id, actor_id, actor_name, role, kind = row
+        (
+            index,
+            payload,
+            leaf,
+            salt,
+            subject_id,
+            national_id,
+            actor_id,
+            actor_name,
+            role,
+            kind,
+            reference,
+        ) = row
         value = tree.add(index, bytes(payload), bytes(leaf) if leaf is not None else None)
         if value is None:
             continue
@@ -105,6 +118,11 @@ def audit_log(log: Log, *, seen: Sequence[str] = ()) -> AuditReport:
             report.add(index, "the actor stored with the entry is not the one it commits to")
         if value.get("kind") != kind:
             report.add(index, f"the stored kind {kind!r} differs from the entry's")
+        version = value.get("v")
+        if value.get("reference") != committed_reference(
+            salt, reference, version=version if isinstance(version, int) else 0
+        ):
+            report.add(index, "the reference stored with the entry is not the one it commits to")
     tree.flush()
     rebuilt = tree.size if tree.broken_at is None else tree.broken_at
     if tree.broken_at is None and rebuilt != log.size:

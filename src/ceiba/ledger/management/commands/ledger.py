@@ -140,6 +140,11 @@ class Command(BaseCommand):
             seen=[path.read_text() for path in options["checkpoint"]],
             sample=options["sample"],
         )
+        if report.withheld:
+            self.stderr.write(
+                f"note: {report.withheld} entries are published by leaf hash only (version 1 "
+                "entries with identifiers in clear); their bytes were not re-hashed"
+            )
         self.stdout.write(report.summary())
         if not report.ok:
             first = report.first_bad_index
