@@ -331,6 +331,17 @@ def test_version_1_entries_with_identifiers_are_served_by_leaf_hash_only(
     )
 
 
+def test_withholding_follows_the_entry_bytes_not_the_row(
+    legacy_log: tuple[Log, LedgerEntry, LedgerEntry], tenant_a: Tenant
+) -> None:
+    _log, access, _admin = legacy_log
+    LedgerEntry.objects.filter(pk=access.pk).update(kind=EntryKind.ADMIN_CHANGE)
+
+    served = Client(HTTP_HOST=tenant_a.host).get(f"/api/v1/ledger/entries/{access.index}")
+
+    assert served.json()["entry"] is None
+
+
 def test_version_1_entries_still_verify_from_the_database(
     legacy_log: tuple[Log, LedgerEntry, LedgerEntry],
 ) -> None:

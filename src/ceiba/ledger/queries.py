@@ -104,11 +104,13 @@ class PublicEntry:
     entry: bytes | None
 
 
-def _public_entry(index: int, digest: bytes, kind: str, payload: bytes) -> PublicEntry:
+def _public_entry(index: int, digest: bytes, payload: bytes) -> PublicEntry:
+    # Decide from the bytes themselves, not from row columns that could be edited.
     try:
-        version = json.loads(payload).get("v")
+        value = json.loads(payload)
+        kind, version = str(value.get("kind")), value.get("v")
     except (ValueError, AttributeError):
-        version = None
+        return PublicEntry(index, digest, payload)  # damaged: auditors must see it fail
     if withheld_from_public(kind, version):
         return PublicEntry(index, digest, None)
     return PublicEntry(index, digest, payload)
@@ -123,12 +125,12 @@ def entry_at(administration: Administration, index: int) -> PublicEntry:
         )
     row = (
         Leaf.objects.filter(log=log, index=index)
-        .values_list("entry__leaf_hash", "entry__kind", "entry__payload")
+        .values_list("entry__leaf_hash", "entry__payload")
         .first()
     )
     if row is None:
         raise LedgerError(LedgerErrorCode.ENTRY_NOT_FOUND, f"no entry at index {index}")
-    return _public_entry(index, bytes(row[0]), row[1], bytes(row[2]))
+    return _public_entry(index, bytes(row[0]), bytes(row[1]))
 
 
 def entries_from(administration: Administration, start: int, limit: int) -> list[PublicEntry]:
@@ -145,9 +147,9 @@ def entries_from(administration: Administration, start: int, limit: int) -> list
     rows = (
         Leaf.objects.filter(log=log, index__gte=start, index__lt=min(start + limit, log.size))
         .order_by("index")
-        .values_list("index", "entry__leaf_hash", "entry__kind", "entry__payload")
+        .values_list("index", "entry__leaf_hash", "entry__payload")
     )
-    return [_public_entry(i, bytes(h), k, bytes(p)) for i, h, k, p in rows]
+    return [_public_entry(i, bytes(h), bytes(p)) for i, h, p in rows]
 
 
 def parse_hash(value: str) -> bytes:
